@@ -165,6 +165,9 @@ func (imp Impairment) Validate() error {
 	if imp.RateBps < 0 {
 		return fmt.Errorf("rate: %d bit/s is negative", imp.RateBps)
 	}
+	if imp.RateBps > MaxRateBps {
+		return fmt.Errorf("rate: %d bit/s is above %s", imp.RateBps, FormatRate(MaxRateBps))
+	}
 	if imp.QueueBytes < 0 {
 		return fmt.Errorf("queue: %d bytes is negative", imp.QueueBytes)
 	}

@@ -62,6 +62,11 @@ var rateUnits = []struct {
 	{"bit", 1},
 }
 
+// MaxRateBps is the highest rate a link can be limited to, 1 Pbit/s: far
+// above anything loopback carries, and low enough that no arithmetic on it
+// overflows.
+const MaxRateBps = 1e15
+
 // ParseRate reads a rate in bits per second: a decimal number followed by
 // bit, kbit, mbit, gbit or tbit, optionally with "/s" ("10mbit", "1.5gbit/s",
 // "64kbit"). "0", "none" and "unlimited" mean no limit and return 0.
@@ -85,7 +90,7 @@ func ParseRate(s string) (int64, error) {
 			return 0, fmt.Errorf("%q: rate is negative", s)
 		}
 		bps := math.Round(v * float64(u.bps))
-		if bps >= math.MaxInt64 {
+		if bps > MaxRateBps {
 			return 0, fmt.Errorf("%q: rate is too large", s)
 		}
 		if bps < 1 {

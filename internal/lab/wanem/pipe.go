@@ -41,9 +41,9 @@ func (s DirStats) Dropped() uint64 {
 }
 
 type dirCounters struct {
-	offered, delivered, deliveredBytes                                   atomic.Uint64
+	offered, delivered, deliveredBytes                                    atomic.Uint64
 	droppedDown, droppedLoss, droppedBurst, droppedQueue, droppedOverflow atomic.Uint64
-	sendErrors, duplicated, reordered                                    atomic.Uint64
+	sendErrors, duplicated, reordered                                     atomic.Uint64
 }
 
 func (c *dirCounters) snapshot() DirStats {
@@ -211,8 +211,9 @@ func (p *pipe) schedule(pk *packet, now time.Time) bool {
 			start = p.lastDepart
 		}
 		wire := int64(len(pk.buf) + ipUDPOverhead)
-		backlog := int64(start.Sub(now)) * imp.RateBps / (8 * int64(time.Second))
-		if backlog+wire > int64(imp.queueBytes()) {
+		// In floating point: a long backlog times a fast rate overflows.
+		backlog := start.Sub(now).Seconds() * float64(imp.RateBps) / 8
+		if backlog+float64(wire) > float64(imp.queueBytes()) {
 			pk.free()
 			p.stats.droppedQueue.Add(1)
 			return false
@@ -277,10 +278,14 @@ func (p *pipe) run() {
 
 		if len(due) > 0 {
 			for i, pk := range due {
+				// Count first, so that whoever receives the packet
+				// sees it counted; take it back if it did not go.
 				n := uint64(len(pk.buf))
-				if p.deliver(pk) {
-					p.stats.delivered.Add(1)
-					p.stats.deliveredBytes.Add(n)
+				p.stats.delivered.Add(1)
+				p.stats.deliveredBytes.Add(n)
+				if !p.deliver(pk) {
+					p.stats.delivered.Add(^uint64(0))
+					p.stats.deliveredBytes.Add(-n)
 				}
 				due[i] = nil
 			}
