@@ -48,8 +48,9 @@ type Config struct {
 
 // SLA holds the thresholds beyond which a path is Degraded. A zero limit is
 // not checked. A Degraded path is promoted only once every metric is back
-// under its limit times ClearRatio, so a metric that hovers around a limit
-// does not toggle the state.
+// under its limit times ClearRatio (for MinMOS: above it by 1-ClearRatio of
+// the headroom to 4.5), so a metric that hovers around a limit does not
+// toggle the state.
 type SLA struct {
 	// MaxLatency limits the smoothed round-trip time.
 	MaxLatency time.Duration

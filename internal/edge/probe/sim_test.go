@@ -4,6 +4,8 @@ import (
 	"container/heap"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 	"time"
 )
 
@@ -149,4 +151,208 @@ func TestSimulationComesUp(t *testing.T) {
 	if m.LossPct != 0 || m.Lost != 0 {
 		t.Errorf("loss = %v%% (%d lost), want none", m.LossPct, m.Lost)
 	}
+}
+
+// lossyNet is the lab's impairment: 2% random loss per direction (about 4%
+// of round trips) and 10 ms jitter per direction around oneWay.
+func lossyNet(oneWay time.Duration) simNet {
+	l := simLink{Delay: oneWay, Jitter: 10 * time.Millisecond, Loss: 0.02}
+	return simNet{Fwd: l, Rev: l, Offset: 987654321 * time.Microsecond}
+}
+
+var pathProfiles = []struct {
+	name   string
+	oneWay time.Duration
+}{
+	{"loopback", 50 * time.Microsecond},
+	{"metro 20ms", 20 * time.Millisecond},
+	{"continental 50ms", 50 * time.Millisecond},
+	{"satellite-like 200ms", 200 * time.Millisecond},
+}
+
+// The lab's flap figure: 10,000 probes per path at ~4% round-trip loss and
+// 10 ms jitter must cause no Down at all. Several seeds per profile.
+func TestNoDownUnderRandomLoss(t *testing.T) {
+	for _, p := range pathProfiles {
+		for seed := uint64(1); seed <= 3; seed++ {
+			s := newSimulation(DefaultConfig(), lossyNet(p.oneWay), seed)
+			s.runUntil(simEpoch.Add(10000 * 100 * time.Millisecond))
+			trs := s.takeTransitions()
+			if len(trs) == 0 || trs[0].To != StateUp {
+				t.Fatalf("%s seed %d: never came up: %+v", p.name, seed, trs)
+			}
+			if n := countTo(trs, StateDown); n != 0 {
+				t.Errorf("%s seed %d: %d Down transitions under random loss: %+v", p.name, seed, n, trs)
+			}
+			m := s.tr.metrics()
+			if loss := float64(m.Lost) / float64(m.Sent); loss < 0.03 || loss > 0.05 {
+				t.Errorf("%s seed %d: cumulative loss %.4f, want about 0.0396", p.name, seed, loss)
+			}
+		}
+	}
+}
+
+// The DESIGN note's arithmetic, reproduced: with the classic rule (three
+// misses in a row, no confirmation) the same loss does flap.
+func TestClassicRuleFlapsUnderRandomLoss(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.NoConfirm = true
+	s := newSimulation(cfg, lossyNet(20*time.Millisecond), 1)
+	s.runUntil(simEpoch.Add(100000 * 100 * time.Millisecond))
+	n := countTo(s.takeTransitions(), StateDown)
+	// p^3 = 0.0396^3 gives about 6.2 per 100,000 probes.
+	if n < 2 || n > 20 {
+		t.Errorf("classic rule: %d Down transitions in 100,000 probes, want about 6", n)
+	}
+	t.Logf("classic rule: %d false Downs in 100,000 probes", n)
+}
+
+// detect cuts the path at 40 phases against the probe schedule and returns
+// the worst time from the cut to Down.
+func detect(t *testing.T, cfg Config, net simNet) time.Duration {
+	t.Helper()
+	var worst time.Duration
+	for i := range 40 {
+		cutAt := simEpoch.Add(10*time.Second + time.Duration(i)*2500*time.Microsecond)
+		net.Cut = func(x time.Time) bool { return !x.Before(cutAt) }
+		s := newSimulation(cfg, net, uint64(i))
+		s.runUntil(cutAt)
+		if st, _ := s.tr.mach.State(); st != StateUp {
+			t.Fatalf("phase %d: %v before the cut", i, st)
+		}
+		s.takeTransitions()
+		s.runUntil(cutAt.Add(5 * time.Second))
+		trs := s.takeTransitions()
+		if len(trs) != 1 || trs[0].To != StateDown {
+			t.Fatalf("phase %d: transitions after the cut %+v, want one Down", i, trs)
+		}
+		worst = max(worst, trs[0].At.Sub(cutAt))
+		if m := s.tr.metrics(); m.Sent < 5*10*9/10 {
+			t.Errorf("phase %d: only %d probes in 5 s: a Down path must keep being probed", i, m.Sent)
+		}
+	}
+	return worst
+}
+
+func TestCutDetection(t *testing.T) {
+	cfg := DefaultConfig()
+	budget := cfg.Interval*time.Duration(cfg.Multiplier) + 50*time.Millisecond
+	tests := []struct {
+		name  string
+		net   simNet
+		limit time.Duration
+	}{
+		{"loopback", lossyNet(50 * time.Microsecond), budget},
+		{"metro 10ms", lossyNet(10 * time.Millisecond), budget},
+		{"metro 20ms", lossyNet(20 * time.Millisecond), budget},
+		{"clean 50ms", simNet{Fwd: simLink{Delay: 50 * time.Millisecond}, Rev: simLink{Delay: 50 * time.Millisecond}}, budget},
+		// Longer paths cannot beat physics: confirming takes a round
+		// trip. Bound: one way + RTT + the confirmation burst + margins.
+		{"continental 50ms", lossyNet(50 * time.Millisecond), 500 * time.Millisecond},
+		{"satellite-like 200ms", lossyNet(200 * time.Millisecond), 900 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			worst := detect(t, cfg, tt.net)
+			if worst > tt.limit {
+				t.Errorf("worst detection %v, want within %v", worst, tt.limit)
+			}
+			t.Logf("worst detection over 40 phases: %v", worst)
+		})
+	}
+}
+
+// A 400 ms path whose answers come back four probes later is perfectly
+// healthy: no miss, no Down.
+func TestLongPathIsNotDown(t *testing.T) {
+	l := simLink{Delay: 200 * time.Millisecond}
+	s := newSimulation(DefaultConfig(), simNet{Fwd: l, Rev: l}, 1)
+	s.runUntil(simEpoch.Add(60 * time.Second))
+	trs := s.takeTransitions()
+	if len(trs) != 1 || trs[0].To != StateUp {
+		t.Fatalf("transitions %+v, want only the first Up", trs)
+	}
+	m := s.tr.metrics()
+	if m.Lost != 0 || m.Late != 0 || m.LossPct != 0 {
+		t.Errorf("lost %d late %d loss %v%%, want none", m.Lost, m.Late, m.LossPct)
+	}
+	if m.LatencyMs < 399 || m.LatencyMs > 401 {
+		t.Errorf("latency %.2f ms, want 400", m.LatencyMs)
+	}
+}
+
+// After a cut heals, the path returns only after the hold-down and a run
+// of good probes, passing through Degraded while the outage is still in
+// the loss window.
+func TestRecoveryAfterCut(t *testing.T) {
+	cfg := DefaultConfig()
+	cut, heal := simEpoch.Add(10*time.Second), simEpoch.Add(15*time.Second)
+	net := lossyNet(10 * time.Millisecond)
+	net.Cut = func(x time.Time) bool { return !x.Before(cut) && x.Before(heal) }
+	s := newSimulation(cfg, net, 3)
+	s.runUntil(simEpoch.Add(40 * time.Second))
+	trs := s.takeTransitions()
+	var got []State
+	for _, tr := range trs {
+		got = append(got, tr.To)
+	}
+	want := []State{StateUp, StateDown, StateDegraded, StateUp}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("states (-want +got):\n%s\n%+v", diff, trs)
+	}
+	down, back := trs[1].At, trs[2].At
+	if back.Sub(down) < cfg.HoldDown || back.Sub(heal) < time.Duration(cfg.RecoverProbes-1)*cfg.Interval {
+		t.Errorf("back at %v: %v after Down, %v after the heal; want at least the hold-down and %d probes",
+			back.Sub(simEpoch), back.Sub(down), back.Sub(heal), cfg.RecoverProbes)
+	}
+	if m := s.tr.metrics(); m.State != StateUp || m.LossPct > 10 {
+		t.Errorf("final %v with loss %.1f%%", m.State, m.LossPct)
+	}
+}
+
+// Only an answer that matches an outstanding probe's sequence number and
+// nonce counts, and only once.
+func TestTrackerRejectsReplaysAndWrongNonces(t *testing.T) {
+	tr := newTracker(DefaultConfig(), simEpoch, simEpoch, func() uint64 { return 42 })
+	out, _ := tr.poll(simEpoch)
+	if len(out) != 1 {
+		t.Fatalf("first poll sent %d probes, want 1", len(out))
+	}
+	reply := Packet{Type: TypeReply, Seq: out[0].seq, Nonce: out[0].nonce}
+	wrong := reply
+	wrong.Nonce++
+	rx := simEpoch.Add(time.Millisecond)
+	if tr.answer(&wrong, rx) {
+		t.Error("accepted a wrong nonce")
+	}
+	if !tr.answer(&reply, rx) {
+		t.Error("rejected the genuine answer")
+	}
+	if tr.answer(&reply, rx.Add(time.Millisecond)) {
+		t.Error("accepted the same answer twice")
+	}
+	future := reply
+	future.Seq = 99
+	if tr.answer(&future, rx) {
+		t.Error("accepted an answer to a probe never sent")
+	}
+	if m := tr.metrics(); m.Received != 1 || tr.replays != 3 {
+		t.Errorf("received %d, rejected %d; want 1 and 3", m.Received, tr.replays)
+	}
+}
+
+// BenchmarkSimulatedPath runs the scheduler against a simulated lossy 20 ms
+// path and reports the probes it sends beyond the regular ones (the cost
+// of confirmation), per regular probe.
+func BenchmarkSimulatedPath(b *testing.B) {
+	b.ReportAllocs()
+	const probes = 10000
+	var sent, regular uint64
+	for i := 0; b.Loop(); i++ {
+		s := newSimulation(DefaultConfig(), lossyNet(20*time.Millisecond), uint64(i))
+		s.runUntil(simEpoch.Add(probes * 100 * time.Millisecond))
+		sent += s.tr.metrics().Sent
+		regular += probes + 1
+	}
+	b.ReportMetric(100*float64(sent-regular)/float64(regular), "extra-probes-%")
 }

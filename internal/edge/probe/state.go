@@ -217,7 +217,7 @@ func (m *Machine) breach(obs Observation, ratio float64) int {
 		return slaLatency
 	case sla.MaxJitter > 0 && float64(obs.Jitter) > float64(sla.MaxJitter)*ratio:
 		return slaJitter
-	case sla.MinMOS > 0 && obs.MOS < sla.MinMOS/ratio:
+	case sla.MinMOS > 0 && obs.MOS < sla.MinMOS+(4.5-sla.MinMOS)*(1-ratio):
 		return slaMOS
 	}
 	return slaOK
