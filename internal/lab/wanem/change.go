@@ -294,9 +294,9 @@ func cleanJSONError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		if te.Field != "" {
-			return fmt.Errorf("%s: want a %s, not a JSON %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+			return fmt.Errorf("%s: want a%s, not a JSON %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
 		}
-		return fmt.Errorf("want a %s, not a JSON %s", jsonKind(te.Type.Kind().String()), te.Value)
+		return fmt.Errorf("want a%s, not a JSON %s", jsonKind(te.Type.Kind().String()), te.Value)
 	}
 	return err
 }
@@ -304,11 +304,13 @@ func cleanJSONError(err error) error {
 func jsonKind(goKind string) string {
 	switch goKind {
 	case "bool":
-		return "boolean"
+		return " boolean"
 	case "struct", "map":
-		return "object"
+		return "n object"
 	case "slice", "array":
-		return "list"
+		return " list"
+	case "string":
+		return " string"
 	}
-	return goKind
+	return " " + goKind
 }

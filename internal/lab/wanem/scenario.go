@@ -75,6 +75,9 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	}
 	var w scenarioWire
 	if err := decodeStrict(trimmed, &w); err != nil {
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return nil, fmt.Errorf("scenario: %s: unknown field", strings.Trim(name, `"`))
+		}
 		return nil, fmt.Errorf("scenario: %w", err)
 	}
 	sc := &Scenario{Name: w.Name}
@@ -94,7 +97,7 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	for i, raw := range w.Steps {
 		st, err := parseStep(raw)
 		if err != nil {
-			return nil, fmt.Errorf("scenario: steps[%d].%w", i, err)
+			return nil, fmt.Errorf("scenario: %w", at(fmt.Sprintf("steps[%d]", i), err))
 		}
 		sc.Steps = append(sc.Steps, st)
 	}
@@ -105,22 +108,46 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	return sc, nil
 }
 
-// parseStep returns errors that start with a field name, for ParseScenario
-// to put behind "steps[i].".
+// fieldError is an error at a path inside a scenario ("steps[2].set.loss").
+type fieldError struct {
+	path string
+	err  error
+}
+
+func (e *fieldError) Error() string { return e.path + ": " + e.err.Error() }
+func (e *fieldError) Unwrap() error { return e.err }
+
+// at prefixes the path of err with parent: at("steps[2]", "set.loss: ...")
+// reads "steps[2].set.loss: ...". Errors that name no field get parent as
+// their path.
+func at(parent string, err error) error {
+	if fe, ok := err.(*fieldError); ok {
+		return &fieldError{path: parent + "." + fe.path, err: fe.err}
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return &fieldError{path: parent + "." + strings.Trim(name, `"`), err: errors.New("unknown field")}
+	}
+	if i := strings.Index(msg, ": "); i > 0 && !strings.ContainsAny(msg[:i], " \"") {
+		return &fieldError{path: parent + "." + msg[:i], err: errors.New(msg[i+2:])}
+	}
+	return &fieldError{path: parent, err: errors.New(strings.TrimPrefix(msg, "json: "))}
+}
+
 func parseStep(raw json.RawMessage) (Step, error) {
 	var w stepWire
 	if err := decodeStrict(raw, &w); err != nil {
-		return Step{}, fieldless(err)
+		return Step{}, err
 	}
 	var st Step
 	if w.At == nil {
 		return Step{}, errors.New("at: missing")
 	}
-	at, err := ParseDuration(string(*w.At))
+	d, err := ParseDuration(string(*w.At))
 	if err != nil {
 		return Step{}, fmt.Errorf("at: %w", err)
 	}
-	st.At = at
+	st.At = d
 	st.Link = strings.TrimSpace(w.Link)
 	if st.Link == "" {
 		return Step{}, errors.New("link: missing")
@@ -132,22 +159,9 @@ func parseStep(raw json.RawMessage) (Step, error) {
 		return Step{}, errors.New("set: missing")
 	}
 	if err := json.Unmarshal(w.Set, &st.Set); err != nil {
-		return Step{}, fmt.Errorf("set.%w", fieldless(cleanJSONError(err)))
+		return Step{}, at("set", cleanJSONError(err))
 	}
 	return st, nil
-}
-
-// fieldless turns a decoding error that names no field into one that reads
-// well after "steps[i].", which expects a field name next.
-func fieldless(err error) error {
-	msg := err.Error()
-	if strings.HasPrefix(msg, "json: unknown field ") {
-		return fmt.Errorf("%s: unknown field", strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`))
-	}
-	if i := strings.Index(msg, ": "); i > 0 && !strings.ContainsAny(msg[:i], " \"") {
-		return err // already "field: ..."
-	}
-	return fmt.Errorf("(value): %s", strings.TrimPrefix(msg, "json: "))
 }
 
 // Validate checks what ParseScenario cannot see step by step: that every
