@@ -1,0 +1,162 @@
+package stats
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/patronus-sdwan/patronus/internal/sdwan"
+)
+
+// benchKeys returns n distinct IPv4 TCP flow keys.
+func benchKeys(n int) []sdwan.FlowKey {
+	keys := make([]sdwan.FlowKey, n)
+	for i := range keys {
+		k := &keys[i]
+		k.Src[10], k.Src[11], k.Dst[10], k.Dst[11] = 0xff, 0xff, 0xff, 0xff
+		binary.BigEndian.PutUint32(k.Src[12:], 0x0a000000|uint32(i>>8))
+		binary.BigEndian.PutUint32(k.Dst[12:], 0xc0a80001)
+		k.SrcPort = uint16(1024 + i&0xff)
+		k.DstPort = 443
+		k.Proto = sdwan.ProtoTCP
+	}
+	return keys
+}
+
+func newBench(b *testing.B, capacity int) *Collector {
+	c, err := New(Config{Capacity: capacity})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func BenchmarkRecordPacket(b *testing.B) {
+	c := newBench(b, 0)
+	k := benchKeys(1)[0]
+	c.RecordPacket(1, k, 1500)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.RecordPacket(1, k, 1500)
+	}
+}
+
+// BenchmarkRecordPacketManyFlows is the single-goroutine baseline for
+// BenchmarkRecordPacketParallel: the same 64k established flows over 8
+// policies, visited in a random order, so the two differ only in the
+// number of goroutines.
+func BenchmarkRecordPacketManyFlows(b *testing.B) {
+	c, keys := manyFlows(b)
+	order := rand.Perm(len(keys))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		j := order[i&(len(order)-1)]
+		c.RecordPacket(int64(j&7), keys[j], 1500)
+		i++
+	}
+}
+
+func manyFlows(b *testing.B) (*Collector, []sdwan.FlowKey) {
+	c := newBench(b, 0)
+	keys := benchKeys(1 << 16)
+	for j, k := range keys {
+		c.RecordPacket(int64(j&7), k, 1500)
+	}
+	return c, keys
+}
+
+func BenchmarkRecordPacketParallel(b *testing.B) {
+	c, keys := manyFlows(b)
+	var worker atomic.Uint64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		r := rand.New(rand.NewPCG(worker.Add(1), 1))
+		order := r.Perm(len(keys))
+		i := 0
+		for pb.Next() {
+			j := order[i&(len(order)-1)]
+			c.RecordPacket(int64(j&7), keys[j], 1500)
+			i++
+		}
+	})
+}
+
+// BenchmarkRecordPacketNewFlows measures the insert path, including
+// evictions once the table is full: every packet is a flow never seen.
+func BenchmarkRecordPacketNewFlows(b *testing.B) {
+	c := newBench(b, 1<<16)
+	var k sdwan.FlowKey
+	k.Proto = sdwan.ProtoUDP
+	b.ReportAllocs()
+	i := uint64(0)
+	for b.Loop() {
+		binary.LittleEndian.PutUint64(k.Src[8:], i)
+		c.RecordPacket(1, k, 100)
+		i++
+	}
+}
+
+var benchStats PolicyStats
+
+func BenchmarkGetPolicyStats(b *testing.B) {
+	c := newBench(b, 0)
+	c.RecordPacket(1, benchKeys(1)[0], 1500)
+	b.ReportAllocs()
+	for b.Loop() {
+		s, ok := c.PolicyStats(1)
+		if !ok {
+			b.Fatal("no stats")
+		}
+		benchStats = s
+	}
+}
+
+// BenchmarkFlowMemory reports the heap held per tracked flow with the
+// table holding a million flows.
+func BenchmarkFlowMemory(b *testing.B) {
+	const flows = 1_000_000
+	keys := benchKeys(flows)
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		c := newBench(b, 1<<20)
+		for j := range keys {
+			c.RecordPacket(int64(j&7), keys[j], 1500)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if got := c.TotalActiveFlows(); got < flows*99/100 {
+			b.Fatalf("table holds %d flows", got)
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/flows, "B/flow")
+		b.ReportMetric(float64(c.TotalActiveFlows()), "flows")
+		runtime.KeepAlive(c)
+	}
+}
+
+// BenchmarkClock shows why RecordPacket reads a coarse tick.
+func BenchmarkClock(b *testing.B) {
+	b.Run("time.Now", func(b *testing.B) {
+		b.ReportAllocs()
+		var t time.Time
+		for b.Loop() {
+			t = time.Now()
+		}
+		_ = t
+	})
+	b.Run("tick", func(b *testing.B) {
+		c := newBench(b, 1024)
+		b.ReportAllocs()
+		var t uint32
+		for b.Loop() {
+			t += c.tick.Load()
+		}
+		_ = fmt.Sprint(t)
+	})
+}
