@@ -164,11 +164,14 @@ type SiteDependencies struct {
 // CountSiteDependencies reports what deleting the site would remove.
 func (q Q) CountSiteDependencies(ctx context.Context, id string) (SiteDependencies, error) {
 	var d SiteDependencies
+	// A path never joins a site to itself, so the paths from the site and
+	// the paths to it are disjoint and each set is one index range.
+	const sitePaths = `SELECT id FROM sdwan_paths WHERE src_site_id = $1 UNION ALL SELECT id FROM sdwan_paths WHERE dst_site_id = $1`
 	err := q.q.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM sdwan_endpoints WHERE site_id = $1),
-		(SELECT COUNT(*) FROM sdwan_paths WHERE src_site_id = $1 OR dst_site_id = $1),
-		(SELECT COUNT(*) FROM sdwan_path_metrics m JOIN sdwan_paths p ON p.id = m.path_id WHERE p.src_site_id = $1 OR p.dst_site_id = $1),
-		(SELECT COUNT(*) FROM sdwan_path_events e JOIN sdwan_paths p ON p.id = e.path_id WHERE p.src_site_id = $1 OR p.dst_site_id = $1),
+		(SELECT COUNT(*) FROM sdwan_paths WHERE src_site_id = $1) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_id = $1),
+		(SELECT COUNT(*) FROM sdwan_path_metrics WHERE path_id IN (`+sitePaths+`)),
+		(SELECT COUNT(*) FROM sdwan_path_events WHERE path_id IN (`+sitePaths+`)),
 		(SELECT COUNT(*) FROM sdwan_policy_stats WHERE site_id = $1),
 		(SELECT COUNT(*) FROM api_keys WHERE site_id = $1)`, id).
 		Scan(&d.Endpoints, &d.Paths, &d.Metrics, &d.PathEvents, &d.PolicyStats, &d.Credentials)
@@ -182,7 +185,7 @@ func (q Q) CountSiteDependencies(ctx context.Context, id string) (SiteDependenci
 // end at the site.
 func (q Q) CountSitePaths(ctx context.Context, id string) (int, error) {
 	var n int
-	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sdwan_paths WHERE src_site_id = $1 OR dst_site_id = $1`, id).Scan(&n)
+	err := q.q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM sdwan_paths WHERE src_site_id = $1) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_id = $1)`, id).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: count paths of site %s: %w", id, mapErr(err))
 	}
