@@ -42,6 +42,7 @@ type Prober struct {
 	t        *tracker
 	pkt      Packet
 
+	timer   *time.Timer // guarded by mu: whoever changes the schedule resets it
 	kick    chan struct{}
 	quit    chan struct{}
 	done    chan struct{}
@@ -108,7 +109,10 @@ func (p *Prober) State() (State, time.Time) {
 func (p *Prober) run() {
 	defer p.mux.wg.Done()
 	defer close(p.done)
-	timer := time.NewTimer(time.Hour)
+	p.mu.Lock()
+	p.timer = time.NewTimer(time.Hour)
+	timer := p.timer
+	p.mu.Unlock()
 	defer timer.Stop()
 	var (
 		buf         [PacketLen]byte
@@ -130,6 +134,7 @@ func (p *Prober) run() {
 		if len(transitions) > 0 {
 			m = p.t.metrics()
 		}
+		timer.Reset(wake.Sub(now))
 		p.mu.Unlock()
 
 		for _, tr := range transitions {
@@ -140,7 +145,6 @@ func (p *Prober) run() {
 			}
 		}
 
-		timer.Reset(wake.Sub(now))
 		select {
 		case <-timer.C:
 		case <-p.kick:
@@ -162,6 +166,11 @@ func (p *Prober) handleReply(b []byte, rx time.Time) {
 	}
 	ok := p.t.answer(&pkt, rx)
 	changed := len(p.t.transitions) > 0
+	if ok && p.timer != nil {
+		// The answered probe's deadlines no longer need a wake-up: move
+		// the timer to the next thing due, saving a wake-up per probe.
+		p.timer.Reset(p.t.wake().Sub(p.mux.now()))
+	}
 	p.mu.Unlock()
 	if !ok {
 		p.mux.stat.unmatched.Add(1)

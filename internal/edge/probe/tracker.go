@@ -27,6 +27,13 @@ type inflight struct {
 // late answers still count (6.4 s of probes at the default interval).
 const expiredLen = 64
 
+// expiredProbe is what the tracker keeps of a missed probe: enough to
+// match and measure a late answer, in 40 bytes.
+type expiredProbe struct {
+	seq, nonce uint64
+	sent       time.Time
+}
+
 // outgoing is a probe the caller must now send.
 type outgoing struct {
 	seq, nonce uint64
@@ -62,7 +69,7 @@ type tracker struct {
 	nextSeq     uint64
 	nextRegular time.Time
 	inflight    []inflight // in send order
-	expired     [expiredLen]inflight
+	expired     [expiredLen]expiredProbe
 	expiredNext int
 
 	burst struct {
@@ -131,6 +138,11 @@ func (t *tracker) poll(now time.Time) ([]outgoing, time.Time) {
 		}
 	}
 
+	return t.out, t.wake()
+}
+
+// wake returns when poll next has something to do.
+func (t *tracker) wake() time.Time {
 	wake := t.nextRegular
 	if t.burst.open && t.burst.left > 0 {
 		wake = minTime(wake, t.burst.next)
@@ -147,7 +159,7 @@ func (t *tracker) poll(now time.Time) ([]outgoing, time.Time) {
 		}
 		wake = minTime(wake, p.deadline)
 	}
-	return t.out, wake
+	return wake
 }
 
 func (t *tracker) send(now time.Time, kind probeKind, c *check) {
@@ -197,8 +209,7 @@ func (t *tracker) judge(now time.Time) {
 			t.burst.pending--
 		}
 		t.resolveCheck(p.check, 0, false)
-		p.check = nil
-		t.expired[t.expiredNext] = p
+		t.expired[t.expiredNext] = expiredProbe{seq: p.seq, nonce: p.nonce, sent: p.sent}
 		t.expiredNext = (t.expiredNext + 1) % expiredLen
 	}
 	clear(t.inflight[len(kept):])
@@ -236,8 +247,8 @@ func (t *tracker) answer(p *Packet, rx time.Time) bool {
 	for i := range t.expired {
 		q := &t.expired[i]
 		if q.seq == p.Seq && q.seq != 0 && q.nonce == p.Nonce {
-			probe := *q
-			*q = inflight{}
+			probe := inflight{seq: q.seq, nonce: q.nonce, sent: q.sent}
+			*q = expiredProbe{}
 			t.measure(&probe, p, rx, true)
 			return true
 		}
