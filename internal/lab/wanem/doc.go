@@ -57,10 +57,20 @@
 //
 // # Precision
 //
-// Each direction releases its packets from one goroutine with a heap and a
-// single timer, so the order is exact and the release error is the Go timer
-// latency (tens of microseconds on an idle Linux box; see
-// docs/bench/wanem.md for the measured figures). Nothing sleeps in a loop.
+// Each direction releases its packets from one goroutine with a heap, so
+// the order is exact. Go timers are not precise enough on their own: when
+// every goroutine of the process is idle the runtime sleeps in
+// epoll_wait, whose timeout is whole milliseconds, and a timer fires up to
+// a millisecond late (0.8 ms on average on the lab machine). So the release
+// goroutine waits on a timer only until fineWindow (1.5 ms) before the
+// next release and sleeps the rest in nanosleep(2), which wakes within
+// about 50 µs. A packet that skips the delay line (Reorder) is sent from
+// the writer's goroutine, so the fine sleep does not hold it back. What is
+// left is the operating system's scheduling: on a loaded machine the whole
+// process stalls for milliseconds now and then, and every packet due in a
+// stall leaves late. [DirStats] counts how late the emulator released
+// packets, so the lab can tell its own error from the rest; see
+// docs/bench/wanem.md for the measured figures.
 //
 // # Scenarios
 //

@@ -33,6 +33,13 @@ type DirStats struct {
 	SendErrors      uint64 // outbound datagrams the public socket refused
 	Duplicated      uint64 // extra copies made
 	Reordered       uint64 // packets that skipped the delay line
+
+	// ReleaseLateSum and ReleaseLateMax add up and bound how late the
+	// emulator released packets against their computed release times:
+	// its own timing error, apart from the network and the receiver.
+	// The mean is ReleaseLateSum / Delivered.
+	ReleaseLateSum time.Duration
+	ReleaseLateMax time.Duration
 }
 
 // Dropped returns the datagrams dropped for any cause.
@@ -44,6 +51,7 @@ type dirCounters struct {
 	offered, delivered, deliveredBytes                                    atomic.Uint64
 	droppedDown, droppedLoss, droppedBurst, droppedQueue, droppedOverflow atomic.Uint64
 	sendErrors, duplicated, reordered                                     atomic.Uint64
+	lateSum, lateMax                                                      atomic.Int64 // ns; written by the release goroutine only
 }
 
 func (c *dirCounters) snapshot() DirStats {
@@ -59,6 +67,8 @@ func (c *dirCounters) snapshot() DirStats {
 		SendErrors:      c.sendErrors.Load(),
 		Duplicated:      c.duplicated.Load(),
 		Reordered:       c.reordered.Load(),
+		ReleaseLateSum:  time.Duration(c.lateSum.Load()),
+		ReleaseLateMax:  time.Duration(c.lateMax.Load()),
 	}
 }
 
@@ -68,8 +78,9 @@ func (c *dirCounters) snapshot() DirStats {
 // a release costs one timer wake-up.
 type pipe struct {
 	// deliver takes the packet and reports whether it went out; when it
-	// did not, deliver has counted why. It runs on the release goroutine
-	// only.
+	// did not, deliver has counted why. It runs on the release goroutine,
+	// and on submitters for packets that skip the delay line, so it must
+	// be safe for concurrent use.
 	deliver func(*packet) bool
 	stats   dirCounters
 
@@ -85,14 +96,27 @@ type pipe struct {
 
 	wake chan struct{} // a new earliest packet, or close
 	done chan struct{} // closed when the release goroutine returns
+
+	// fineSleep waits out the last fineWindow before a release:
+	// sleepPrecisely normally, time.Sleep in tests whose clock is a
+	// synctest bubble's.
+	fineSleep func(time.Duration)
 }
 
-func newPipe(seed1, seed2 uint64, deliver func(*packet) bool) *pipe {
+// fineWindow is how long before a release the release goroutine stops
+// waiting on a Go timer, which may fire up to a millisecond late, and
+// sleeps precisely instead. While it sleeps it does not hear of a new
+// earlier packet, which only a reordered packet or a close can be, so
+// those wait at most this long.
+const fineWindow = 1500 * time.Microsecond
+
+func newPipe(seed1, seed2 uint64, fineSleep func(time.Duration), deliver func(*packet) bool) *pipe {
 	p := &pipe{
-		deliver: deliver,
-		rng:     rand.New(rand.NewPCG(seed1, seed2)),
-		wake:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		fineSleep: fineSleep,
+		deliver:   deliver,
+		rng:       rand.New(rand.NewPCG(seed1, seed2)),
+		wake:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
 	}
 	go p.run()
 	return p
@@ -182,13 +206,28 @@ func (p *pipe) submit(pk *packet) {
 		p.stats.duplicated.Add(1)
 	}
 	now := time.Now()
-	head := p.schedule(pk, now)
-	if dup != nil && p.schedule(dup, now) {
-		head = true
+	var now1 []*packet // packets due at once
+	head, n := p.schedule(pk, now)
+	if n != nil {
+		now1 = append(now1, n)
+	}
+	if dup != nil {
+		h, n := p.schedule(dup, now)
+		head = head || h
+		if n != nil {
+			now1 = append(now1, n)
+		}
 	}
 	p.mu.Unlock()
 	if head {
 		p.signal()
+	}
+	// A packet that skipped the delay line while nothing held it back
+	// goes out from here: the release goroutine may be in a fine sleep
+	// and would hold it up to fineWindow. It overtakes by design, so it
+	// need not be ordered against that goroutine's releases.
+	for _, pk := range now1 {
+		p.release(pk)
 	}
 }
 
@@ -200,9 +239,10 @@ func (p *pipe) drop(pk *packet, c *atomic.Uint64) {
 }
 
 // schedule runs the rate, delay, jitter and reorder stages for pk and puts
-// it in the heap, or drops it. It reports whether pk became the earliest
-// packet, which the release goroutine must hear about. p.mu is held.
-func (p *pipe) schedule(pk *packet, now time.Time) bool {
+// it in the heap, drops it, or returns it as due now (a reordered packet
+// with no rate backlog). It reports whether pk became the earliest packet,
+// which the release goroutine must hear about. p.mu is held.
+func (p *pipe) schedule(pk *packet, now time.Time) (head bool, due *packet) {
 	imp := &p.imp
 	depart := now
 	if imp.RateBps > 0 {
@@ -216,7 +256,7 @@ func (p *pipe) schedule(pk *packet, now time.Time) bool {
 		if backlog+float64(wire) > float64(imp.queueBytes()) {
 			pk.free()
 			p.stats.droppedQueue.Add(1)
-			return false
+			return false, nil
 		}
 		depart = start.Add(time.Duration(wire * 8 * int64(time.Second) / imp.RateBps))
 		p.lastDepart = depart
@@ -224,13 +264,16 @@ func (p *pipe) schedule(pk *packet, now time.Time) bool {
 	if len(p.q) >= maxInFlight {
 		pk.free()
 		p.stats.droppedOverflow.Add(1)
-		return false
+		return false, nil
 	}
 	if imp.Reorder > 0 && p.rng.Float64() < imp.Reorder {
 		// Skip the delay line and do not move the in-order release
 		// time, so this packet overtakes those still delayed.
 		pk.at = depart
 		p.stats.reordered.Add(1)
+		if !depart.After(now) {
+			return false, pk
+		}
 	} else {
 		d := imp.Delay
 		if imp.Jitter > 0 {
@@ -247,7 +290,7 @@ func (p *pipe) schedule(pk *packet, now time.Time) bool {
 	p.seq++
 	pk.seq = p.seq
 	p.q.push(pk)
-	return p.q[0] == pk
+	return p.q[0] == pk, nil
 }
 
 // run releases packets when they are due until close.
@@ -277,29 +320,45 @@ func (p *pipe) run() {
 		p.mu.Unlock()
 
 		if len(due) > 0 {
+			var late int64
+			for _, pk := range due {
+				late += int64(now.Sub(pk.at))
+			}
+			p.stats.lateSum.Add(late)
+			if worst := int64(now.Sub(due[0].at)); worst > p.stats.lateMax.Load() {
+				p.stats.lateMax.Store(worst) // the first due is the latest
+			}
 			for i, pk := range due {
-				// Count first, so that whoever receives the packet
-				// sees it counted; take it back if it did not go.
-				n := uint64(len(pk.buf))
-				p.stats.delivered.Add(1)
-				p.stats.deliveredBytes.Add(n)
-				if !p.deliver(pk) {
-					p.stats.delivered.Add(^uint64(0))
-					p.stats.deliveredBytes.Add(-n)
-				}
+				p.release(pk)
 				due[i] = nil
 			}
 			due = due[:0]
 			continue // delivering took time; look again before sleeping
 		}
-		if wait >= 0 {
-			timer.Reset(wait)
+		if wait >= 0 && wait <= fineWindow {
+			p.fineSleep(wait)
+			continue
+		}
+		if wait > fineWindow {
+			timer.Reset(wait - fineWindow)
 		}
 		select {
 		case <-timer.C:
 		case <-p.wake:
 			timer.Stop()
 		}
+	}
+}
+
+// release hands pk on. It counts first, so that whoever receives the
+// packet sees it counted, and takes the count back if it did not go.
+func (p *pipe) release(pk *packet) {
+	n := uint64(len(pk.buf))
+	p.stats.delivered.Add(1)
+	p.stats.deliveredBytes.Add(n)
+	if !p.deliver(pk) {
+		p.stats.delivered.Add(^uint64(0))
+		p.stats.deliveredBytes.Add(-n)
 	}
 }
 

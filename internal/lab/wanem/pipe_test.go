@@ -35,7 +35,7 @@ func newTestPipe(t *testing.T, imp Impairment, seed uint64) *testPipe {
 		t.Fatal(err)
 	}
 	tp := &testPipe{}
-	tp.pipe = newPipe(seed, 7, func(pk *packet) bool {
+	tp.pipe = newPipe(seed, 7, time.Sleep, func(pk *packet) bool {
 		tp.mu.Lock()
 		tp.got = append(tp.got, arrival{seq: int(binary.BigEndian.Uint64(pk.buf)), at: time.Now(), n: len(pk.buf)})
 		tp.mu.Unlock()
