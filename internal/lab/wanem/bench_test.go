@@ -2,7 +2,6 @@ package wanem
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math"
 	"net/netip"
 	"slices"
@@ -216,8 +215,16 @@ func mean(ds []time.Duration) time.Duration {
 // the emulator's pipe (loss does not depend on time).
 func BenchmarkLoss(b *testing.B) {
 	const probes = 2000
-	for _, loss := range []float64{0, 0.01, 0.05, 0.2} {
-		b.Run("L="+FormatPercent(loss), func(b *testing.B) {
+	for _, tc := range []struct {
+		loss float64
+		even bool
+	}{{0, false}, {0.01, false}, {0.05, false}, {0.2, false}, {0.01, true}, {0.05, true}, {0.2, true}} {
+		loss := tc.loss
+		name := "L=" + FormatPercent(loss)
+		if tc.even {
+			name += "/even"
+		}
+		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			var trials, within int
 			var sum, worst float64
@@ -225,7 +232,7 @@ func BenchmarkLoss(b *testing.B) {
 			for b.Loop() {
 				var got int
 				p := newPipe(uint64(trials)+1, 3, sleepPrecisely, func(pk *packet) bool { got++; pk.free(); return true })
-				p.update(func(Impairment) Impairment { return Impairment{Loss: loss} })
+				p.update(func(Impairment) Impairment { return Impairment{Loss: loss, EvenLoss: tc.even} })
 				for range probes {
 					p.submit(newPacket(buf, testAddr))
 				}
@@ -303,5 +310,3 @@ func BenchmarkPipeSubmit(b *testing.B) {
 	wg.Add(-int(p.stats.droppedLoss.Load()))
 	wg.Wait()
 }
-
-var _ = fmt.Sprint

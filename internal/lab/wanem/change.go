@@ -13,7 +13,7 @@ import (
 // current impairment and the others stay. The lab's impair control and
 // each scenario step carry one. Its JSON form uses the CLI's units:
 //
-//	{"reset": true, "delay": "40ms", "jitter": "5ms", "loss": "2%",
+//	{"reset": true, "delay": "40ms", "jitter": "5ms", "loss": "2%", "evenLoss": true,
 //	 "burst": {"p": "1%", "r": "25%", "lossGood": "0%", "lossBad": "100%"},
 //	 "rate": "10mbit", "queue": 65536, "reorder": "1%", "duplicate": "0.5%",
 //	 "down": true}
@@ -26,6 +26,7 @@ type Change struct {
 	Delay      *time.Duration
 	Jitter     *time.Duration
 	Loss       *float64
+	EvenLoss   *bool
 	Burst      *GilbertElliott
 	RateBps    *int64
 	QueueBytes *int
@@ -52,6 +53,9 @@ func (c Change) ApplyTo(imp Impairment) Impairment {
 	}
 	if c.Loss != nil {
 		imp.Loss = *c.Loss
+	}
+	if c.EvenLoss != nil {
+		imp.EvenLoss = *c.EvenLoss
 	}
 	if c.Burst != nil {
 		if c.Burst.P == 0 && c.Burst.LossGood == 0 {
@@ -151,6 +155,7 @@ type changeWire struct {
 	Delay     *scalar    `json:"delay,omitempty"`
 	Jitter    *scalar    `json:"jitter,omitempty"`
 	Loss      *scalar    `json:"loss,omitempty"`
+	EvenLoss  *bool      `json:"evenLoss,omitempty"`
 	Burst     *burstWire `json:"burst,omitempty"`
 	Rate      *scalar    `json:"rate,omitempty"`
 	Queue     *scalar    `json:"queue,omitempty"`
@@ -171,6 +176,7 @@ func (c *Change) UnmarshalJSON(b []byte) error {
 	var err error
 	out.Reset = w.Reset
 	out.Down = w.Down
+	out.EvenLoss = w.EvenLoss
 	if out.Delay, err = optional(w.Delay, "delay", ParseDuration); err != nil {
 		return err
 	}
@@ -222,6 +228,7 @@ func (c Change) MarshalJSON() ([]byte, error) {
 	var w changeWire
 	w.Reset = c.Reset
 	w.Down = c.Down
+	w.EvenLoss = c.EvenLoss
 	text := func(s string) *scalar { v := scalar(s); return &v }
 	if c.Delay != nil {
 		w.Delay = text(c.Delay.String())

@@ -113,6 +113,10 @@ func (ge GilbertElliott) validate() error {
 	return nil
 }
 
+// EvenLossBlock is the run of packets over which EvenLoss drops exactly
+// the configured share.
+const EvenLossBlock = 100
+
 // DefaultQueueBytes is the rate stage's queue when Impairment.QueueBytes is
 // zero: 64 KiB, about 52 ms at 10 Mbit/s.
 const DefaultQueueBytes = 64 << 10
@@ -129,6 +133,16 @@ type Impairment struct {
 	// Loss is the probability, in [0, 1], that a packet is dropped at
 	// random, independently of the others.
 	Loss float64
+	// EvenLoss spreads the random loss evenly: of each run of
+	// EvenLossBlock packets to or from one remote address, exactly
+	// Loss×EvenLossBlock are dropped (fractions carry over to the next
+	// run), at random places in the run. The long-run loss is the same as
+	// without it, but the loss measured over N packets of one path is
+	// within about EvenLossBlock/N of Loss instead of varying
+	// binomially, which is what an accuracy check over a few thousand
+	// probes needs. Real links and netem lose independently; that stays
+	// the default.
+	EvenLoss bool
 	// Burst, when set, adds Gilbert-Elliott bursty loss.
 	Burst *GilbertElliott
 	// RateBps limits the direction to this many bits per second; 0 means
@@ -218,6 +232,9 @@ func (imp Impairment) String() string {
 	}
 	if imp.Loss != 0 {
 		parts = append(parts, "loss "+FormatPercent(imp.Loss))
+	}
+	if imp.EvenLoss {
+		parts = append(parts, "even")
 	}
 	if b := imp.Burst; b != nil {
 		parts = append(parts, fmt.Sprintf("burst p=%s r=%s good=%s bad=%s",

@@ -2,6 +2,7 @@ package wanem
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,7 +88,8 @@ type pipe struct {
 	mu          sync.Mutex
 	imp         Impairment
 	rng         *rand.Rand
-	geBad       bool      // Gilbert-Elliott state
+	geBad       bool // Gilbert-Elliott state
+	even        map[netip.AddrPort]*evenState
 	lastDepart  time.Time // when the rate stage finishes the last packet
 	lastRelease time.Time // release time of the last in-order packet
 	q           packetHeap
@@ -153,6 +155,9 @@ func (p *pipe) update(f func(Impairment) Impairment) {
 	} else {
 		p.geBad = false
 	}
+	if imp.Loss != p.imp.Loss || imp.EvenLoss != p.imp.EvenLoss {
+		clear(p.even) // runs counted against the old loss mean nothing now
+	}
 	p.imp = imp
 	if imp.Down && len(p.q) > 0 {
 		for _, pk := range p.q {
@@ -180,9 +185,17 @@ func (p *pipe) submit(pk *packet) {
 		p.drop(pk, &p.stats.droppedDown)
 		return
 	}
-	if imp.Loss > 0 && p.rng.Float64() < imp.Loss {
-		p.drop(pk, &p.stats.droppedLoss)
-		return
+	if imp.Loss > 0 {
+		var lost bool
+		if imp.EvenLoss {
+			lost = p.evenLoss(pk.addr, imp.Loss)
+		} else {
+			lost = p.rng.Float64() < imp.Loss
+		}
+		if lost {
+			p.drop(pk, &p.stats.droppedLoss)
+			return
+		}
 	}
 	if ge := imp.Burst; ge != nil {
 		// Step the chain, then draw the loss of the state it is now in.
@@ -229,6 +242,44 @@ func (p *pipe) submit(pk *packet) {
 	for _, pk := range now1 {
 		p.release(pk)
 	}
+}
+
+// evenState is where one remote address is in its current run of
+// EvenLossBlock packets.
+type evenState struct {
+	left  int     // packets left in the run
+	drops int     // of which to drop
+	carry float64 // fraction of a drop owed from earlier runs
+}
+
+// maxEvenAddrs bounds the addresses EvenLoss tracks per direction; past
+// it the tracking starts over, which costs only evenness.
+const maxEvenAddrs = 4096
+
+// evenLoss decides the fate of one packet to or from addr under EvenLoss:
+// sampling without replacement, each remaining packet of the run dropped
+// with probability drops/left. p.mu is held.
+func (p *pipe) evenLoss(addr netip.AddrPort, loss float64) bool {
+	st := p.even[addr]
+	if st == nil {
+		if p.even == nil || len(p.even) >= maxEvenAddrs {
+			p.even = make(map[netip.AddrPort]*evenState)
+		}
+		st = &evenState{}
+		p.even[addr] = st
+	}
+	if st.left == 0 {
+		want := loss*EvenLossBlock + st.carry
+		st.drops = int(want + 1e-9) // 2.3% of 100 is 2.2999999999999998
+		st.carry = want - float64(st.drops)
+		st.left = EvenLossBlock
+	}
+	lost := st.drops > 0 && p.rng.IntN(st.left) < st.drops
+	if lost {
+		st.drops--
+	}
+	st.left--
+	return lost
 }
 
 // drop frees pk, counts it under c and unlocks p.mu.

@@ -2,6 +2,7 @@ package wanem
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"net/netip"
 	"sync"
@@ -419,5 +420,60 @@ func TestPipeSeedRepeats(t *testing.T) {
 	}
 	if diff := cmp.Diff(run(), run()); diff != "" {
 		t.Errorf("same seed, different fates (-first +second):\n%s", diff)
+	}
+}
+
+func TestPipeEvenLoss(t *testing.T) {
+	const n = 2000
+	other := netip.MustParseAddrPort("127.0.0.1:10")
+	for _, loss := range []float64{0.01, 0.05, 0.2, 0.023} {
+		t.Run(FormatPercent(loss), func(t *testing.T) {
+			for seed := range uint64(10) {
+				synctest.Test(t, func(t *testing.T) {
+					var mu sync.Mutex
+					got := map[netip.AddrPort][]int{}
+					p := newPipe(seed, 1, time.Sleep, func(pk *packet) bool {
+						mu.Lock()
+						got[pk.addr] = append(got[pk.addr], int(binary.BigEndian.Uint64(pk.buf)))
+						mu.Unlock()
+						pk.free()
+						return true
+					})
+					defer p.close()
+					p.update(func(Impairment) Impairment { return Impairment{Loss: loss, EvenLoss: true} })
+					// Two paths share the direction, interleaved unevenly:
+					// each must see the loss on its own.
+					b := make([]byte, 8)
+					for i := range n {
+						binary.BigEndian.PutUint64(b, uint64(i))
+						p.submit(newPacket(b, testAddr))
+						if i%3 == 0 {
+							p.submit(newPacket(b, other))
+						}
+					}
+					synctest.Wait()
+					measured := 1 - float64(len(got[testAddr]))/n
+					// 20 runs of 100: the only error is the carried fraction.
+					if math.Abs(measured-loss) > 1.0/n {
+						t.Errorf("seed %d: measured %.3f%%, want %.3f%%", seed, measured*100, loss*100)
+					}
+					if len(got[other]) == 0 {
+						t.Error("the other address got nothing")
+					}
+					// The drops fall in different places in different runs.
+					patterns := map[string]bool{}
+					arrived := make([]bool, n)
+					for _, s := range got[testAddr] {
+						arrived[s] = true
+					}
+					for run := 0; run < n; run += EvenLossBlock {
+						patterns[fmt.Sprint(arrived[run:run+EvenLossBlock])] = true
+					}
+					if len(patterns) < 10 {
+						t.Errorf("seed %d: only %d distinct loss patterns in %d runs", seed, len(patterns), n/EvenLossBlock)
+					}
+				})
+			}
+		})
 	}
 }

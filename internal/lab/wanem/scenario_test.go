@@ -122,7 +122,7 @@ func TestParseScenarioErrors(t *testing.T) {
 
 func TestChangeJSONRoundTrip(t *testing.T) {
 	tests := []Change{
-		{Delay: ptr(40 * time.Millisecond), Loss: ptr(0.02)},
+		{Delay: ptr(40 * time.Millisecond), Loss: ptr(0.02), EvenLoss: ptr(true)},
 		{Reset: true, Down: ptr(false)},
 		{Jitter: ptr(5 * time.Millisecond), RateBps: ptr(int64(1_500_000)), QueueBytes: ptr(1000), Reorder: ptr(0.1), Duplicate: ptr(0.001)},
 		{Burst: &GilbertElliott{P: 0.01, R: 0.3, LossGood: 0.001, LossBad: 0.9}},
