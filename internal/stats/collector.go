@@ -194,48 +194,66 @@ func (c *Collector) closer(si uint64) func(meta uint64) {
 	}
 }
 
-// evictBatch is the share of a full shard evicted at once, so that the scan
-// that finds the longest-idle flows is paid once per many inserts.
+// evictBatch is the share of a full shard evicted at once, so that the scans
+// that find the longest-idle flows are paid once per many inserts.
 const evictBatch = 32
 
 // evict makes room in a full shard by removing its longest-idle flows,
-// 1/evictBatch of them. It buckets flows by the power of two of their idle
-// time, removes every flow in the buckets idle longer than the bucket
-// where the count is reached, then enough from that bucket. The caller
-// holds the lock.
+// 1/evictBatch of them. Two counting passes find the idle time above which
+// that many flows lie, first to a power of two and then to 1/64 of it (to
+// the tick below 64 ticks); flows idle longer go, and among the flows at
+// that idle time, as many as are still needed. The caller holds the lock.
 func (c *Collector) evict(sh *shard, si uint64, now uint32) {
 	want := max(1, sh.max/evictBatch)
 	t := sh.tab.Load()
-	var hist [33]int
+	idle := func(m uint64) uint64 { return uint64(now - metaTick(m)) }
+
+	var coarse [33]int
 	for i := range t.slots {
 		if t.slots[i].w[4].Load() != 0 {
-			hist[bits.Len32(now-metaTick(t.slots[i].meta.Load()))]++
+			coarse[bits.Len64(idle(t.slots[i].meta.Load()))]++
 		}
 	}
 	b, older := 32, 0
-	for ; b > 0 && older+hist[b] < want; b-- {
-		older += hist[b]
+	for ; b > 0 && older+coarse[b] < want; b-- {
+		older += coarse[b]
 	}
+	// Bucket b holds idle times [lo, 2*lo), or just 0 when b is 0.
+	lo, width := uint64(0), uint64(1)
+	if b > 0 {
+		lo = 1 << (b - 1)
+		width = max(1, lo/64)
+	}
+	var fine [64]int
+	for i := range t.slots {
+		if t.slots[i].w[4].Load() != 0 {
+			if d := idle(t.slots[i].meta.Load()); bits.Len64(d) == b {
+				fine[(d-lo)/width]++
+			}
+		}
+	}
+	f := 63
+	for ; f > 0 && older+fine[f] < want; f-- {
+		older += fine[f]
+	}
+	floor := lo + uint64(f)*width
+
 	gone := c.closer(si)
 	removed := 0
-	if b < 32 && older > 0 {
-		floor := uint32(1) << b // bucket b+1 starts at idle 2^b
-		removed, _ = sh.sweep(&c.hash, 0, older, func(m uint64) bool { return now-metaTick(m) >= floor }, gone)
+	if older > 0 {
+		upper := floor + width
+		removed, _ = sh.sweep(&c.hash, 0, older, func(m uint64) bool { return idle(m) >= upper }, gone)
 	}
-	floor := uint32(0)
-	if b > 0 {
-		floor = 1 << (b - 1)
-	}
-	// Among the flows of bucket b, which are equally idle as far as the
-	// buckets tell, take every stride-th, from where the last eviction
-	// stopped. Taking a run of neighbours instead would empty one stretch
-	// of the array while the rest packs, and linear probing's chains grow
+	// Among the flows at the floor, equally idle as far as the count can
+	// tell, take every stride-th, from where the last eviction stopped.
+	// Taking a run of neighbours instead would empty one stretch of the
+	// array while the rest packs, and linear probing's chains grow
 	// without bound in the packed part.
 	need := want - removed
-	stride := max(1, hist[b]/need)
+	stride := max(1, fine[f]/max(1, need))
 	seen := 0
 	pick := func(m uint64) bool {
-		if now-metaTick(m) < floor {
+		if idle(m) < floor {
 			return false
 		}
 		seen++
@@ -244,7 +262,7 @@ func (c *Collector) evict(sh *shard, si uint64, now uint32) {
 	n, next := sh.sweep(&c.hash, sh.hand, need, pick, gone)
 	if n < need { // the stride overshot: take the rest in order
 		var more int
-		more, next = sh.sweep(&c.hash, next, need-n, func(m uint64) bool { return now-metaTick(m) >= floor }, gone)
+		more, next = sh.sweep(&c.hash, next, need-n, func(m uint64) bool { return idle(m) >= floor }, gone)
 		n += more
 	}
 	sh.hand = next
