@@ -356,3 +356,21 @@ func BenchmarkSimulatedPath(b *testing.B) {
 	}
 	b.ReportMetric(100*float64(sent-regular)/float64(regular), "extra-probes-%")
 }
+
+// BenchmarkTrackerProbe is the scheduler's cost per probe on a healthy
+// path: send it, answer it, judge the next wake-up.
+func BenchmarkTrackerProbe(b *testing.B) {
+	b.ReportAllocs()
+	cfg := DefaultConfig()
+	tr := newTracker(cfg, simEpoch, simEpoch, func() uint64 { return 7 })
+	now := simEpoch
+	var reply Packet
+	for b.Loop() {
+		out, _ := tr.poll(now)
+		for _, o := range out {
+			reply = Packet{Type: TypeReply, Seq: o.seq, Nonce: o.nonce, RespRxTime: 1, RespTxTime: 2}
+			tr.answer(&reply, now.Add(time.Millisecond))
+		}
+		now = now.Add(cfg.Interval)
+	}
+}
