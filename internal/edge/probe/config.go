@@ -41,6 +41,8 @@ type Config struct {
 	HoldDown time.Duration
 	// Window is the number of probes over which loss and the RTT
 	// percentiles are computed. Default 100 (10 s at the default interval).
+	// It takes effect when the path is added; SetPath keeps the window of
+	// a running path.
 	Window int
 	// SLA holds the thresholds that make an answered path Degraded.
 	SLA SLA

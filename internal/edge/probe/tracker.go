@@ -46,8 +46,7 @@ type check struct {
 	toSend   int
 	next     time.Time
 	pending  int
-	rtts     []time.Duration // in send order of the answered probes
-	seqs     []uint64
+	rtts     []time.Duration // in the order the answers arrived
 	sent     int
 	answered int
 	done     chan struct{}
@@ -179,7 +178,6 @@ func (t *tracker) send(now time.Time, kind probeKind, c *check) {
 	if c != nil {
 		c.pending++
 		c.sent++
-		c.seqs = append(c.seqs, p.seq)
 	}
 	t.out = append(t.out, outgoing{seq: p.seq, nonce: p.nonce, sent: now})
 }
