@@ -157,40 +157,37 @@ func BenchmarkRTT(b *testing.B) {
 			go func() { c.receive(a); close(done) }()
 			buf := make([]byte, 64)
 			var seq uint64
-			probe := func(n int) {
-				first := seq
-				next := time.Now()
-				for range n {
-					c.stamp(buf, seq)
-					seq++
-					a.Conn().WriteToUDPAddrPort(buf, peer.Addr())
-					next = next.Add(probeGap)
-					time.Sleep(time.Until(next))
-				}
-				c.waitFor(int(seq), 2*d+2*time.Second)
-				_ = first
+			send := func(next time.Time) time.Time {
+				c.stamp(buf, seq)
+				seq++
+				a.Conn().WriteToUDPAddrPort(buf, peer.Addr())
+				next = next.Add(probeGap)
+				time.Sleep(time.Until(next))
+				return next
 			}
-			probe(500)
-			base := c.latencies()
-			baseMean := mean(base)
+			next := time.Now()
+			for range 500 {
+				next = send(next)
+			}
+			c.waitFor(int(seq), 2*time.Second)
+			baseMean := mean(c.latencies())
 			c.mu.Lock()
 			clear(c.lat)
 			c.mu.Unlock()
 			for _, l := range []*Link{a, peer} {
 				l.SetImpairment(OutOnly, Impairment{Delay: d})
 			}
-			b.ResetTimer()
-			n := 0
+			first := seq
+			next = time.Now()
 			for b.Loop() {
-				n++
+				next = send(next)
 			}
-			probe(n)
-			b.StopTimer()
+			c.waitFor(int(seq-first), 2*d+2*time.Second)
 			a.Close()
 			<-done
 			lat := c.latencies()
-			if len(lat) < n {
-				b.Fatalf("%d of %d probes came back", len(lat), n)
+			if len(lat) < int(seq-first) {
+				b.Fatalf("%d of %d probes came back", len(lat), seq-first)
 			}
 			m, _, _, p99 := errorStats(lat, 2*d+baseMean)
 			b.ReportMetric(float64(baseMean)/1e3, "baseline-µs")
@@ -231,7 +228,7 @@ func BenchmarkLoss(b *testing.B) {
 			buf := make([]byte, 64)
 			for b.Loop() {
 				var got int
-				p := newPipe(uint64(trials)+1, 3, sleepPrecisely, func(pk *packet) bool { got++; pk.free(); return true })
+				p := newPipe(uint64(trials)+1, 3, true, func(pk *packet) bool { got++; pk.free(); return true })
 				p.update(func(Impairment) Impairment { return Impairment{Loss: loss, EvenLoss: tc.even} })
 				for range probes {
 					p.submit(newPacket(buf, testAddr))
@@ -298,7 +295,7 @@ func readWithin(l *Link, buf []byte, d time.Duration) bool {
 func BenchmarkPipeSubmit(b *testing.B) {
 	b.ReportAllocs()
 	var wg sync.WaitGroup
-	p := newPipe(1, 2, sleepPrecisely, func(pk *packet) bool { pk.free(); wg.Done(); return true })
+	p := newPipe(1, 2, true, func(pk *packet) bool { pk.free(); wg.Done(); return true })
 	defer p.close()
 	p.update(func(Impairment) Impairment { return Impairment{Jitter: time.Microsecond, Loss: 0.0001} })
 	buf := make([]byte, 1200)

@@ -58,19 +58,20 @@
 // # Precision
 //
 // Each direction releases its packets from one goroutine with a heap, so
-// the order is exact. Go timers are not precise enough on their own: when
-// every goroutine of the process is idle the runtime sleeps in
-// epoll_wait, whose timeout is whole milliseconds, and a timer fires up to
-// a millisecond late (0.8 ms on average on the lab machine). So the release
-// goroutine waits on a timer only until fineWindow (1.5 ms) before the
-// next release and sleeps the rest in nanosleep(2), which wakes within
-// about 50 µs. A packet that skips the delay line (Reorder) is sent from
-// the writer's goroutine, so the fine sleep does not hold it back. What is
-// left is the operating system's scheduling: on a loaded machine the whole
-// process stalls for milliseconds now and then, and every packet due in a
-// stall leaves late. [DirStats] counts how late the emulator released
-// packets, so the lab can tell its own error from the rest; see
-// docs/bench/wanem.md for the measured figures.
+// the order is exact. The goroutine sleeps until the next release on an
+// alarm that arms two clocks for the same instant, a Go timer and (on
+// Linux) a timerfd read through the netpoller, because neither is on time
+// alone: when every goroutine is idle the Go runtime sleeps in epoll_wait,
+// whose timeout is whole milliseconds, so a Go timer fires up to a
+// millisecond late, while the timerfd's expiry is an event that ends the
+// epoll_wait at once; in a busy process the scheduler checks Go timers at
+// every switch but polls the network only when it runs out of work. A
+// packet that skips the delay line (Reorder) is sent from the writer's
+// goroutine. What is left is the operating system's scheduling: on a
+// loaded machine the whole process stalls for milliseconds now and then,
+// and every packet due in a stall leaves late. [DirStats] counts how late
+// the emulator released packets, so the lab can tell its own error from
+// the rest; docs/bench/wanem.md has the measured figures.
 //
 // # Scenarios
 //

@@ -98,8 +98,8 @@ func NewLink(cfg Config) (*Link, error) {
 	}
 	l.conn = newConn(l)
 	// The two directions draw from distinct streams of the same seed.
-	l.out = newPipe(seed, 1, sleepPrecisely, l.send)
-	l.in = newPipe(seed, 2, sleepPrecisely, l.enqueue)
+	l.out = newPipe(seed, 1, true, l.send)
+	l.in = newPipe(seed, 2, true, l.enqueue)
 	go l.read()
 	return l, nil
 }

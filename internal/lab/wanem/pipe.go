@@ -96,39 +96,22 @@ type pipe struct {
 	seq         uint64
 	closed      bool
 
-	wake chan struct{} // a new earliest packet, or close
-	done chan struct{} // closed when the release goroutine returns
-
-	// fineSleep waits out the last fineWindow before a release:
-	// sleepPrecisely normally, time.Sleep in tests whose clock is a
-	// synctest bubble's.
-	fineSleep func(time.Duration)
+	alarm   *alarm
+	armedAt time.Time     // what alarm is armed for; zero when disarmed
+	done    chan struct{} // closed when the release goroutine returns
 }
 
-// fineWindow is how long before a release the release goroutine stops
-// waiting on a Go timer, which may fire up to a millisecond late, and
-// sleeps precisely instead. While it sleeps it does not hear of a new
-// earlier packet, which only a reordered packet or a close can be, so
-// those wait at most this long.
-const fineWindow = 1500 * time.Microsecond
-
-func newPipe(seed1, seed2 uint64, fineSleep func(time.Duration), deliver func(*packet) bool) *pipe {
+// newPipe starts a pipe. precise adds a timerfd to the release alarm (see
+// alarm); tests in a synctest bubble, whose clock is fake, go without.
+func newPipe(seed1, seed2 uint64, precise bool, deliver func(*packet) bool) *pipe {
 	p := &pipe{
-		fineSleep: fineSleep,
-		deliver:   deliver,
-		rng:       rand.New(rand.NewPCG(seed1, seed2)),
-		wake:      make(chan struct{}, 1),
-		done:      make(chan struct{}),
+		deliver: deliver,
+		rng:     rand.New(rand.NewPCG(seed1, seed2)),
+		alarm:   newAlarm(precise),
+		done:    make(chan struct{}),
 	}
 	go p.run()
 	return p
-}
-
-func (p *pipe) signal() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
 }
 
 // impairment returns the current impairment.
@@ -231,14 +214,19 @@ func (p *pipe) submit(pk *packet) {
 			now1 = append(now1, n)
 		}
 	}
-	p.mu.Unlock()
 	if head {
-		p.signal()
+		// The release goroutine sleeps until the old head; wake it
+		// sooner if this packet is due first.
+		if at := p.q[0].at; p.armedAt.IsZero() || at.Before(p.armedAt) {
+			p.armedAt = at
+			p.alarm.arm(at.Sub(now))
+		}
 	}
+	p.mu.Unlock()
 	// A packet that skipped the delay line while nothing held it back
-	// goes out from here: the release goroutine may be in a fine sleep
-	// and would hold it up to fineWindow. It overtakes by design, so it
-	// need not be ordered against that goroutine's releases.
+	// goes out from here rather than waiting for the release goroutine
+	// to wake. It overtakes by design, so it need not be ordered against
+	// that goroutine's releases.
 	for _, pk := range now1 {
 		p.release(pk)
 	}
@@ -347,8 +335,6 @@ func (p *pipe) schedule(pk *packet, now time.Time) (head bool, due *packet) {
 // run releases packets when they are due until close.
 func (p *pipe) run() {
 	defer close(p.done)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	var due []*packet
 	for {
 		p.mu.Lock()
@@ -364,40 +350,37 @@ func (p *pipe) run() {
 		for len(p.q) > 0 && !p.q[0].at.After(now) {
 			due = append(due, p.q.pop())
 		}
-		wait := time.Duration(-1)
-		if len(p.q) > 0 {
-			wait = p.q[0].at.Sub(now)
+		if len(due) == 0 {
+			// Arm under the lock, so that a submitter's earlier
+			// arming cannot be overwritten by a later one.
+			if len(p.q) > 0 {
+				p.armedAt = p.q[0].at
+				p.alarm.arm(p.armedAt.Sub(now))
+			} else {
+				p.armedAt = time.Time{}
+				p.alarm.disarm()
+			}
 		}
 		p.mu.Unlock()
 
-		if len(due) > 0 {
-			var late int64
-			for _, pk := range due {
-				late += int64(now.Sub(pk.at))
-			}
-			p.stats.lateSum.Add(late)
-			if worst := int64(now.Sub(due[0].at)); worst > p.stats.lateMax.Load() {
-				p.stats.lateMax.Store(worst) // the first due is the latest
-			}
-			for i, pk := range due {
-				p.release(pk)
-				due[i] = nil
-			}
-			due = due[:0]
-			continue // delivering took time; look again before sleeping
-		}
-		if wait >= 0 && wait <= fineWindow {
-			p.fineSleep(wait)
+		if len(due) == 0 {
+			p.alarm.wait()
 			continue
 		}
-		if wait > fineWindow {
-			timer.Reset(wait - fineWindow)
+		var late int64
+		for _, pk := range due {
+			late += int64(now.Sub(pk.at))
 		}
-		select {
-		case <-timer.C:
-		case <-p.wake:
-			timer.Stop()
+		p.stats.lateSum.Add(late)
+		if worst := int64(now.Sub(due[0].at)); worst > p.stats.lateMax.Load() {
+			p.stats.lateMax.Store(worst) // the first due is the latest
 		}
+		for i, pk := range due {
+			p.release(pk)
+			due[i] = nil
+		}
+		due = due[:0]
+		// Delivering took time: look at the heap again before sleeping.
 	}
 }
 
@@ -418,7 +401,8 @@ func (p *pipe) release(pk *packet) {
 func (p *pipe) close() {
 	p.mu.Lock()
 	p.closed = true
+	p.alarm.arm(0)
 	p.mu.Unlock()
-	p.signal()
 	<-p.done
+	p.alarm.close()
 }

@@ -36,7 +36,7 @@ func newTestPipe(t *testing.T, imp Impairment, seed uint64) *testPipe {
 		t.Fatal(err)
 	}
 	tp := &testPipe{}
-	tp.pipe = newPipe(seed, 7, time.Sleep, func(pk *packet) bool {
+	tp.pipe = newPipe(seed, 7, false, func(pk *packet) bool {
 		tp.mu.Lock()
 		tp.got = append(tp.got, arrival{seq: int(binary.BigEndian.Uint64(pk.buf)), at: time.Now(), n: len(pk.buf)})
 		tp.mu.Unlock()
@@ -432,7 +432,7 @@ func TestPipeEvenLoss(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					var mu sync.Mutex
 					got := map[netip.AddrPort][]int{}
-					p := newPipe(seed, 1, time.Sleep, func(pk *packet) bool {
+					p := newPipe(seed, 1, false, func(pk *packet) bool {
 						mu.Lock()
 						got[pk.addr] = append(got[pk.addr], int(binary.BigEndian.Uint64(pk.buf)))
 						mu.Unlock()
