@@ -3,6 +3,7 @@ package stats
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"log/slog"
 	"math/bits"
 	"slices"
@@ -45,15 +46,19 @@ type Config struct {
 
 // PolicyStats are one policy's figures.
 type PolicyStats struct {
-	PolicyID int64
-	// Timestamp is when the figures were read: exact in Snapshot, to the
-	// coarse clock's resolution elsewhere.
-	Timestamp      time.Time
+	PolicyID       int64
 	PacketsMatched uint64
 	BytesMatched   uint64
 	// ActiveFlows is the policy's flows now in the flow table: seen
 	// since the last CleanupStaleFlows that covered their idle time.
 	ActiveFlows uint64
+}
+
+// SnapshotRow is one row of a periodic snapshot: a policy's figures and
+// when they were read.
+type SnapshotRow struct {
+	Timestamp time.Time
+	PolicyStats
 }
 
 // Collector counts packets, bytes and flows per policy. All its methods are
@@ -133,27 +138,52 @@ func (c *Collector) refreshClock() uint32 {
 	return t
 }
 
-func (c *Collector) tickTime(t uint32) time.Time {
-	return c.epoch.Add(time.Duration(t) * TickInterval)
-}
-
 // RecordPacket counts a packet of size bytes of flow key against a policy.
 // A flow belongs to the policy of its latest packet: if the classifier
 // moves a flow to another policy, the flow moves with it.
 func (c *Collector) RecordPacket(policyID int64, key sdwan.FlowKey, size int) {
-	p := c.pol.get(policyID)
-	pk := pack(&key)
-	h := c.hash.hash(&pk)
+	// This is the packet path, written out by hand so that it inlines
+	// into one function with the key in registers: find the policy,
+	// hash the key, and if the flow sits in its home slot already
+	// stamped with this policy and tick, which is nearly every packet of
+	// an established flow, count it with two atomic adds and no lock.
+	x := c.pol.idx.Load()
+	var p *policyCounters
+	if uint64(policyID) < uint64(len(x.dense)) {
+		p = x.dense[policyID]
+	}
+	if p == nil {
+		p = c.pol.get(policyID)
+	}
+	w0 := binary.LittleEndian.Uint64(key.Src[0:8])
+	w1 := binary.LittleEndian.Uint64(key.Src[8:16])
+	w2 := binary.LittleEndian.Uint64(key.Dst[0:8])
+	w3 := binary.LittleEndian.Uint64(key.Dst[8:16])
+	w4 := uint64(key.SrcPort) | uint64(key.DstPort)<<16 | uint64(key.Proto)<<32 | usedBit
+	h := c.hash.sum(w0, w1, w2, w3, w4)
 	si := h & c.shardMask
 	sh := &c.shards[si]
-	now := c.tick.Load()
-	want := metaOf(p.ref, now)
-	if meta, found, ok := sh.lookup(h, &pk); !ok || !found || meta != want {
-		c.touch(sh, si, h, &pk, p, want)
+	want := metaOf(p.ref, c.tick.Load())
+
+	seq := sh.seq.Load()
+	t := sh.tab.Load()
+	s := &t.slots[t.home(h)]
+	if s.w[4].Load() != w4 || s.w[1].Load() != w1 || s.w[3].Load() != w3 ||
+		s.w[0].Load() != w0 || s.w[2].Load() != w2 || s.meta.Load() != want ||
+		seq&1 != 0 || sh.seq.Load() != seq {
+		c.recordFlow(sh, si, h, &packedKey{w0, w1, w2, w3, w4}, p, want)
 	}
 	st := &p.stripes[si&uint64(len(p.stripes)-1)]
 	st.packets.Add(1)
 	st.bytes.Add(uint64(size))
+}
+
+// recordFlow is RecordPacket's path for a flow not in its home slot, or
+// new, or due a new stamp.
+func (c *Collector) recordFlow(sh *shard, si, h uint64, pk *packedKey, p *policyCounters, want uint64) {
+	if meta, found, ok := sh.lookup(h, pk); !ok || !found || meta != want {
+		c.touch(sh, si, h, pk, p, want)
+	}
 }
 
 // touch is the locked part of RecordPacket: it adds the flow, or updates
@@ -166,8 +196,9 @@ func (c *Collector) touch(sh *shard, si, h uint64, pk *packedKey, p *policyCount
 	i, meta := t.find(h, pk)
 	if i >= 0 {
 		if ref := metaRef(meta); ref != p.ref {
-			c.pol.byRef(ref).stripes[stripe].closed.Add(1)
+			c.pol.byRef(ref).stripes[stripe].active.Add(^uint64(0))
 			p.stripes[stripe].opened.Add(1)
+			p.stripes[stripe].active.Add(1)
 		}
 		t.slots[i].meta.Store(want)
 		return
@@ -184,13 +215,14 @@ func (c *Collector) touch(sh *shard, si, h uint64, pk *packedKey, p *policyCount
 	sh.live++
 	sh.flows.Store(int64(sh.live))
 	p.stripes[stripe].opened.Add(1)
+	p.stripes[stripe].active.Add(1)
 }
 
 // closer returns the function that accounts a flow leaving shard si.
 func (c *Collector) closer(si uint64) func(meta uint64) {
 	return func(meta uint64) {
 		p := c.pol.byRef(metaRef(meta))
-		p.stripes[si&uint64(len(p.stripes)-1)].closed.Add(1)
+		p.stripes[si&uint64(len(p.stripes)-1)].active.Add(^uint64(0))
 	}
 }
 
@@ -292,7 +324,7 @@ func (c *Collector) ActiveFlowCount(policyID int64) uint64 {
 	if p == nil {
 		return 0
 	}
-	_, _, _, active := p.raw()
+	_, _, active := p.live()
 	return active
 }
 
@@ -303,14 +335,13 @@ func (c *Collector) PolicyStats(policyID int64) (PolicyStats, bool) {
 	if p == nil {
 		return PolicyStats{}, false
 	}
-	return c.statsOf(p, c.tickTime(c.tick.Load())), true
+	return statsOf(p), true
 }
 
-func (c *Collector) statsOf(p *policyCounters, ts time.Time) PolicyStats {
-	packets, bytes, _, active := p.raw()
+func statsOf(p *policyCounters) PolicyStats {
+	packets, bytes, active := p.live()
 	return PolicyStats{
 		PolicyID:       p.id,
-		Timestamp:      ts,
 		PacketsMatched: sub0(packets, p.basePackets.Load()),
 		BytesMatched:   sub0(bytes, p.baseBytes.Load()),
 		ActiveFlows:    active,
@@ -319,23 +350,25 @@ func (c *Collector) statsOf(p *policyCounters, ts time.Time) PolicyStats {
 
 // AllPolicyStats returns every policy's figures, ordered by policy ID.
 func (c *Collector) AllPolicyStats() []PolicyStats {
-	return c.all(c.tickTime(c.tick.Load()))
+	refs := c.pol.idx.Load().byRef
+	out := make([]PolicyStats, 0, len(refs))
+	for _, p := range refs {
+		out = append(out, statsOf(p))
+	}
+	slices.SortFunc(out, func(a, b PolicyStats) int { return cmp.Compare(a.PolicyID, b.PolicyID) })
+	return out
 }
 
 // Snapshot returns every policy's figures stamped with the current time,
 // ordered by policy ID: the rows of a periodic snapshot for the store.
-func (c *Collector) Snapshot() []PolicyStats {
+func (c *Collector) Snapshot() []SnapshotRow {
 	c.refreshClock()
-	return c.all(c.now())
-}
-
-func (c *Collector) all(ts time.Time) []PolicyStats {
-	refs := c.pol.idx.Load().byRef
-	out := make([]PolicyStats, 0, len(refs))
-	for _, p := range refs {
-		out = append(out, c.statsOf(p, ts))
+	now := c.now()
+	all := c.AllPolicyStats()
+	out := make([]SnapshotRow, len(all))
+	for i, s := range all {
+		out[i] = SnapshotRow{Timestamp: now, PolicyStats: s}
 	}
-	slices.SortFunc(out, func(a, b PolicyStats) int { return cmp.Compare(a.PolicyID, b.PolicyID) })
 	return out
 }
 
@@ -414,8 +447,8 @@ func (c *Collector) UpdateFlowCounts() {
 	nstripes := c.pol.stripes
 	counts := make([]uint64, len(x.byRef)+1)
 	for r := range nstripes {
-		// Lock every shard that writes stripe r, so its opened and
-		// closed counts hold still while the flows are counted.
+		// Lock every shard that writes stripe r, so its active counts
+		// hold still while the flows are counted.
 		var locked []*shard
 		for i := r; i < len(c.shards); i += nstripes {
 			c.shards[i].mu.Lock()
@@ -438,15 +471,10 @@ func (c *Collector) UpdateFlowCounts() {
 				continue
 			}
 			s := &p.stripes[r]
-			opened, closed := s.opened.Load(), s.closed.Load()
-			if got := counts[p.ref]; opened-closed != got {
+			if active, got := s.active.Load(), counts[p.ref]; active != got {
 				c.log.Warn("stats: active flow count drifted; corrected",
-					"policy", p.id, "counted", int64(opened-closed), "in_table", got)
-				if got <= opened {
-					s.closed.Store(opened - got)
-				} else {
-					s.opened.Store(closed + got)
-				}
+					"policy", p.id, "counted", int64(active), "in_table", got)
+				s.active.Store(got)
 			}
 		}
 		for _, sh := range locked {

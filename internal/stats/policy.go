@@ -14,11 +14,12 @@ import (
 type stripe struct {
 	packets atomic.Uint64
 	bytes   atomic.Uint64
-	// opened and closed count flows entering and leaving the table under
-	// this policy; both change only under the lock of a shard that maps
-	// to this stripe, which is what lets UpdateFlowCounts audit them.
+	// active counts the policy's flows in the shards that map to this
+	// stripe, and opened the flows that ever entered them. Both change
+	// only under the lock of one of those shards, which is what lets
+	// UpdateFlowCounts audit active against the table.
+	active atomic.Uint64
 	opened atomic.Uint64
-	closed atomic.Uint64
 	_      [128 - 32]byte // one stripe per 128 bytes: two cache lines, against adjacent-line prefetch
 }
 
@@ -36,18 +37,25 @@ type policyCounters struct {
 
 // raw sums the stripes.
 func (p *policyCounters) raw() (packets, bytes, opened, active uint64) {
-	var closed uint64
 	for i := range p.stripes {
 		s := &p.stripes[i]
 		packets += s.packets.Load()
 		bytes += s.bytes.Load()
 		opened += s.opened.Load()
-		closed += s.closed.Load()
+		active += s.active.Load()
 	}
-	if closed > opened { // read between a close and the matching open elsewhere
-		closed = opened
+	return packets, bytes, opened, active
+}
+
+// live sums the stripes for PolicyStats, reading only what it needs.
+func (p *policyCounters) live() (packets, bytes, active uint64) {
+	for i := range p.stripes {
+		s := &p.stripes[i]
+		packets += s.packets.Load()
+		bytes += s.bytes.Load()
+		active += s.active.Load()
 	}
-	return packets, bytes, opened, opened - closed
+	return packets, bytes, active
 }
 
 func sub0(a, b uint64) uint64 {
@@ -85,10 +93,10 @@ type policies struct {
 }
 
 func (ps *policies) init() {
-	// Enough stripes that each core's writes usually land on a stripe
-	// no other core is writing.
+	// A stripe per core: readers sum them all, so more would slow
+	// PolicyStats for little gain.
 	n := 1
-	for n < 2*runtime.GOMAXPROCS(0) && n < 16 {
+	for n < runtime.GOMAXPROCS(0) && n < 16 {
 		n *= 2
 	}
 	ps.stripes = n
