@@ -37,10 +37,10 @@ type PolicyTotals struct {
 //
 // An Aggregator is safe for concurrent use.
 type Aggregator struct {
-	mu          sync.RWMutex
-	edges       map[string]*edgeState
-	policies    map[int64]*Totals
-	sites       map[string]*Totals
+	mu           sync.RWMutex
+	edges        map[string]*edgeState
+	policies     map[int64]*Totals
+	sites        map[string]*Totals
 	sitePolicies map[sitePolicy]*Totals
 }
 
@@ -59,9 +59,9 @@ type edgeState struct {
 // NewAggregator returns an empty Aggregator.
 func NewAggregator() *Aggregator {
 	return &Aggregator{
-		edges:       make(map[string]*edgeState),
-		policies:    make(map[int64]*Totals),
-		sites:       make(map[string]*Totals),
+		edges:        make(map[string]*edgeState),
+		policies:     make(map[int64]*Totals),
+		sites:        make(map[string]*Totals),
 		sitePolicies: make(map[sitePolicy]*Totals),
 	}
 }

@@ -67,8 +67,8 @@ func (p *packedKey) unpack() sdwan.FlowKey {
 }
 
 func metaOf(ref, tick uint32) uint64 { return uint64(ref)<<32 | uint64(tick) }
-func metaRef(m uint64) uint32       { return uint32(m >> 32) }
-func metaTick(m uint64) uint32      { return uint32(m) }
+func metaRef(m uint64) uint32        { return uint32(m >> 32) }
+func metaTick(m uint64) uint32       { return uint32(m) }
 
 // hasher is a keyed hash over packed keys, after wyhash's mixing step. The
 // random key keeps a sender who chooses addresses and ports from steering
@@ -214,7 +214,7 @@ type shard struct {
 	max      int // flows this shard may hold
 	maxSlots int
 
-	hand      int // where the next eviction sweep starts; guarded by mu
+	hand      int          // where the next eviction sweep starts; guarded by mu
 	flows     atomic.Int64 // live, for readers without the lock
 	evictions atomic.Uint64
 	expired   atomic.Uint64
