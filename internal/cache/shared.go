@@ -124,7 +124,7 @@ func NewShared[K comparable, V any](ctx context.Context, cfg SharedConfig[K, V])
 		ready:     make(chan struct{}),
 	}
 	if s.key == nil {
-		s.key = defaultKey[K]
+		s.key = defaultKey[K]()
 	}
 	if s.marshal == nil {
 		s.marshal = func(v V) ([]byte, error) { return json.Marshal(v) }
@@ -161,15 +161,18 @@ func cmpOr(d, def time.Duration) time.Duration {
 	return d
 }
 
-// defaultKey encodes a key as its string form.
-func defaultKey[K comparable](k K) string {
-	switch v := any(k).(type) {
+// defaultKey returns the key encoder used when none is configured. It picks
+// the conversion once, by type, so encoding a string key does not box it on
+// every Get.
+func defaultKey[K comparable]() func(K) string {
+	var zero K
+	switch any(zero).(type) {
 	case string:
-		return v
+		return func(k K) string { return any(k).(string) }
 	case fmt.Stringer:
-		return v.String()
+		return func(k K) string { return any(k).(fmt.Stringer).String() }
 	}
-	return fmt.Sprint(k)
+	return func(k K) string { return fmt.Sprint(k) }
 }
 
 // Close stops the invalidation subscription and waits for its goroutine. It

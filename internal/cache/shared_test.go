@@ -426,3 +426,15 @@ func TestGlobEscape(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+func TestDefaultKey(t *testing.T) {
+	if got := defaultKey[string]()("a:b"); got != "a:b" {
+		t.Errorf("string key = %q", got)
+	}
+	if got := defaultKey[flowKey]()(flowKey{"a", "b", 1}); got != "a>b:1" {
+		t.Errorf("Stringer key = %q", got)
+	}
+	if got := defaultKey[int]()(42); got != "42" {
+		t.Errorf("int key = %q", got)
+	}
+}
