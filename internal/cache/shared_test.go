@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"os"
@@ -48,9 +49,13 @@ func newSharedEnv(t *testing.T) *sharedEnv {
 	e := &sharedEnv{t: t, url: url, namespace: "patronus-test:" + rand.Text()[:12]}
 	e.raw = e.client("raw")
 	t.Cleanup(func() {
-		keys, _ := e.raw.Keys(t.Context(), globEscape(e.namespace)+"*").Result()
+		ctx := context.Background() // t.Context is already cancelled here
+		keys, err := e.raw.Keys(ctx, globEscape(e.namespace)+"*").Result()
+		if err != nil {
+			t.Errorf("listing the test's keys: %v", err)
+		}
 		if len(keys) > 0 {
-			e.raw.Del(t.Context(), keys...)
+			e.raw.Del(ctx, keys...)
 		}
 	})
 	return e
