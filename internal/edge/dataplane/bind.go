@@ -1,0 +1,148 @@
+package dataplane
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"golang.zx2c4.com/wireguard/conn"
+)
+
+// pathBind is the conn.Bind of one path's WireGuard device. It does not own
+// a socket: it sends through its link's socket to the path's remote endpoint
+// and receives what the link's reader routes to it (the datagrams from that
+// endpoint). Several paths share one link this way, as they share the link's
+// interface and address.
+type pathBind struct {
+	l *link
+
+	mu     sync.Mutex
+	rx     chan datagram // fed by the link's reader
+	closed chan struct{} // closed by Close; replaced by Open
+	open   bool
+
+	dropped atomic.Uint64 // datagrams dropped because the queue was full
+}
+
+var (
+	_ conn.Bind     = (*pathBind)(nil)
+	_ conn.Endpoint = endpoint{}
+)
+
+func newPathBind(l *link) *pathBind {
+	closed := make(chan struct{})
+	close(closed)
+	return &pathBind{l: l, rx: make(chan datagram, rxQueueLen), closed: closed}
+}
+
+// deliver queues a datagram for the device, dropping it if the device is
+// not keeping up (or not open), as a socket's full receive buffer would.
+func (b *pathBind) deliver(d datagram) {
+	select {
+	case b.rx <- d:
+	default:
+		b.dropped.Add(1)
+		datagramPool.Put(d.buf)
+	}
+}
+
+// Open implements conn.Bind. The port is the link's own: a path cannot
+// choose it, so the requested port is ignored.
+func (b *pathBind) Open(uint16) ([]conn.ReceiveFunc, uint16, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.open {
+		return nil, 0, conn.ErrBindAlreadyOpen
+	}
+	b.open = true
+	closed := make(chan struct{})
+	b.closed = closed
+	return []conn.ReceiveFunc{b.receiveFunc(closed)}, b.l.localPort(), nil
+}
+
+func (b *pathBind) receiveFunc(closed chan struct{}) conn.ReceiveFunc {
+	return func(bufs [][]byte, sizes []int, eps []conn.Endpoint) (int, error) {
+		var d datagram
+		select {
+		case d = <-b.rx:
+		case <-closed:
+			return 0, net.ErrClosed
+		}
+		n := 0
+		for {
+			sizes[n] = copy(bufs[n], (*d.buf)[:d.n])
+			eps[n] = endpoint(d.src)
+			datagramPool.Put(d.buf)
+			n++
+			if n == len(bufs) {
+				return n, nil
+			}
+			select {
+			case d = <-b.rx:
+			default:
+				return n, nil
+			}
+		}
+	}
+}
+
+// Close implements conn.Bind: the receive functions return net.ErrClosed.
+func (b *pathBind) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.open {
+		close(b.closed)
+		b.open = false
+	}
+	return nil
+}
+
+// SetMark implements conn.Bind. Marks belong to the link's socket, which
+// the agent sets up; a path has nothing to set.
+func (b *pathBind) SetMark(uint32) error { return nil }
+
+// Send implements conn.Bind, writing each datagram through the link.
+func (b *pathBind) Send(bufs [][]byte, ep conn.Endpoint) error {
+	e, ok := ep.(endpoint)
+	if !ok {
+		return conn.ErrWrongEndpointType
+	}
+	dst := netip.AddrPort(e)
+	for _, buf := range bufs {
+		if _, err := b.l.conn.WriteToUDPAddrPort(buf, dst); err != nil {
+			return fmt.Errorf("dataplane: send on %s to %v: %w", b.l.name, dst, err)
+		}
+	}
+	return nil
+}
+
+// ParseEndpoint implements conn.Bind.
+func (b *pathBind) ParseEndpoint(s string) (conn.Endpoint, error) {
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return nil, err
+	}
+	return endpoint(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())), nil
+}
+
+// BatchSize implements conn.Bind.
+func (b *pathBind) BatchSize() int { return conn.IdealBatchSize }
+
+// endpoint is a remote UDP address; the source is always the link's.
+type endpoint netip.AddrPort
+
+func (e endpoint) ClearSrc()           {}
+func (e endpoint) SrcToString() string { return "" }
+func (e endpoint) DstToString() string { return netip.AddrPort(e).String() }
+func (e endpoint) DstIP() netip.Addr   { return netip.AddrPort(e).Addr() }
+func (e endpoint) SrcIP() netip.Addr   { return netip.Addr{} }
+
+// DstToBytes returns the address in the form WireGuard hashes for its
+// cookie (mac2) computation: the address bytes followed by the port.
+func (e endpoint) DstToBytes() []byte {
+	ap := netip.AddrPort(e)
+	b, _ := ap.MarshalBinary()
+	return b
+}

@@ -1,0 +1,210 @@
+package dataplane
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// PacketConn is the socket of one local WAN link. *net.UDPConn implements it,
+// and so does the lab's emulated link (*wanem.Conn). The engine owns the
+// conns it is given: it reads them from one goroutine each and closes them
+// when their link leaves the configuration or the engine closes.
+type PacketConn interface {
+	// ReadFromUDPAddrPort reads one datagram, blocking until one arrives,
+	// the read deadline passes or the conn is closed.
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	// WriteToUDPAddrPort sends b as one datagram; it is called from many
+	// goroutines at once and must not keep b.
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+	// LocalAddr is the link's address, reported to WireGuard as its port.
+	LocalAddr() net.Addr
+	// Close unblocks readers for good.
+	Close() error
+}
+
+// probeMagic starts every probe packet (see package probe's wire format).
+// WireGuard messages start with a type byte of 1-4 followed by three zero
+// bytes, so the first two bytes tell the protocols apart.
+var probeMagic = [2]byte{'P', 'R'}
+
+// maxDatagram bounds a datagram read from a link.
+const maxDatagram = 1 << 16
+
+// rxQueueLen is the number of datagrams that may wait for one path's
+// WireGuard receive routine, and for the probe reader, before arrivals are
+// dropped as a full NIC ring would drop them.
+const rxQueueLen = 1024
+
+// datagram is one received datagram waiting in a queue.
+type datagram struct {
+	buf *[]byte
+	n   int
+	src netip.AddrPort
+}
+
+var datagramPool = sync.Pool{New: func() any { b := make([]byte, maxDatagram); return &b }}
+
+// link demultiplexes one WAN link's socket: probe packets go to the probe
+// side (ProbeConn) so the path monitor measures through the very socket the
+// tunnels use, and every other datagram goes to the WireGuard device of the
+// path whose remote endpoint sent it.
+type link struct {
+	name string
+	conn PacketConn
+	log  *slog.Logger
+
+	// binds maps a remote endpoint to the bind of the path to it. It is
+	// replaced whole (copy on write) by the engine's control goroutine.
+	binds atomic.Pointer[map[netip.AddrPort]*pathBind]
+
+	// probe is the current probe side, nil until asked for.
+	probe atomic.Pointer[probeConn]
+
+	unknown   atomic.Uint64 // datagrams from no configured endpoint
+	readerEnd chan struct{}
+}
+
+func newLink(name string, c PacketConn, log *slog.Logger) *link {
+	l := &link{name: name, conn: c, log: log, readerEnd: make(chan struct{})}
+	empty := map[netip.AddrPort]*pathBind{}
+	l.binds.Store(&empty)
+	go l.read()
+	return l
+}
+
+// localPort returns the link's UDP port.
+func (l *link) localPort() uint16 {
+	if ua, ok := l.conn.LocalAddr().(*net.UDPAddr); ok {
+		return uint16(ua.Port)
+	}
+	if ap, err := netip.ParseAddrPort(l.conn.LocalAddr().String()); err == nil {
+		return ap.Port()
+	}
+	return 0
+}
+
+// setBind routes datagrams from remote to b (nil removes the route).
+func (l *link) setBind(remote netip.AddrPort, b *pathBind) {
+	old := *l.binds.Load()
+	m := make(map[netip.AddrPort]*pathBind, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	if b == nil {
+		delete(m, remote)
+	} else {
+		m[remote] = b
+	}
+	l.binds.Store(&m)
+}
+
+func (l *link) read() {
+	defer close(l.readerEnd)
+	for {
+		bp := datagramPool.Get().(*[]byte)
+		n, src, err := l.conn.ReadFromUDPAddrPort(*bp)
+		if err != nil {
+			datagramPool.Put(bp)
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			l.log.Warn("dataplane: link read", "link", l.name, "err", err)
+			time.Sleep(10 * time.Millisecond) // a persistent error must not spin
+			continue
+		}
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		d := datagram{buf: bp, n: n, src: src}
+		b := *bp
+		if n >= 2 && b[0] == probeMagic[0] && b[1] == probeMagic[1] {
+			if pc := l.probe.Load(); pc != nil {
+				pc.deliver(d)
+			} else {
+				datagramPool.Put(bp)
+			}
+			continue
+		}
+		if pb := (*l.binds.Load())[src]; pb != nil {
+			pb.deliver(d)
+			continue
+		}
+		l.unknown.Add(1)
+		datagramPool.Put(bp)
+	}
+}
+
+// close closes the socket and waits for the reader.
+func (l *link) close() error {
+	err := l.conn.Close()
+	<-l.readerEnd
+	if pc := l.probe.Swap(nil); pc != nil {
+		pc.Close()
+	}
+	return err
+}
+
+// probeConn returns a new probe side for the link, detaching the previous
+// one, so that a path monitor restarted by the agent gets a fresh socket.
+func (l *link) newProbeConn() *probeConn {
+	pc := &probeConn{l: l, rx: make(chan datagram, rxQueueLen), done: make(chan struct{})}
+	if old := l.probe.Swap(pc); old != nil {
+		old.Close()
+	}
+	return pc
+}
+
+// probeConn is the probe side of a link: a probe.PacketConn that receives
+// only probe packets and sends through the link's socket.
+type probeConn struct {
+	l         *link
+	rx        chan datagram
+	done      chan struct{}
+	closeOnce sync.Once
+	dropped   atomic.Uint64
+}
+
+func (p *probeConn) deliver(d datagram) {
+	select {
+	case p.rx <- d:
+	default:
+		p.dropped.Add(1)
+		datagramPool.Put(d.buf)
+	}
+}
+
+// ReadFromUDPAddrPort returns the next probe packet received on the link.
+func (p *probeConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
+	select {
+	case d := <-p.rx:
+		n := copy(b, (*d.buf)[:d.n])
+		datagramPool.Put(d.buf)
+		return n, d.src, nil
+	case <-p.done:
+		return 0, netip.AddrPort{}, fmt.Errorf("dataplane: probe conn of %s: %w", p.l.name, net.ErrClosed)
+	}
+}
+
+// WriteToUDPAddrPort sends a probe packet through the link.
+func (p *probeConn) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	select {
+	case <-p.done:
+		return 0, net.ErrClosed
+	default:
+	}
+	return p.l.conn.WriteToUDPAddrPort(b, addr)
+}
+
+// Close detaches the probe side; the link itself stays open.
+func (p *probeConn) Close() error {
+	p.closeOnce.Do(func() { close(p.done) })
+	return nil
+}

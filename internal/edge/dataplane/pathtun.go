@@ -1,0 +1,153 @@
+package dataplane
+
+import (
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"golang.zx2c4.com/wireguard/tun"
+)
+
+// batch is a run of packets read from the site device, on its way to one
+// path's WireGuard device. Each buffer holds a packet at offset off.
+type batch struct {
+	bufs  [][]byte
+	sizes []int
+	n     int // packets in the batch
+	next  int // first packet the path device has not read yet
+}
+
+// pathTun is the inner side of one path's WireGuard device: not a kernel
+// TUN but a pair of queues. The engine classifies the site's packets and
+// queues each batch for the chosen path, which the device reads here and
+// encrypts; packets the device decrypts are handed to the engine's receive
+// function, which writes them to the site device. So one site device fans
+// out to the N path devices and back.
+type pathTun struct {
+	name  string
+	mtu   int
+	in    chan *batch // from the engine
+	recv  func(bufs [][]byte, offset int) // to the engine
+	done  chan struct{}
+	once  sync.Once
+	evts  chan tun.Event
+	free  func(*batch)
+	cur   *batch // partly read batch, owned by the device's reader
+	stats *pathCounters
+}
+
+// pathCounters count what crossed one path's tunnel, inner packets before
+// encryption and after decryption.
+type pathCounters struct {
+	txPackets, txBytes atomic.Uint64
+	rxPackets, rxBytes atomic.Uint64
+	rxFiltered         atomic.Uint64 // decrypted packets not for the site's prefixes
+	txQueueDrops       atomic.Uint64 // packets dropped because the path's queue was full
+}
+
+var _ tun.Device = (*pathTun)(nil)
+
+// batchOffset is where packets start in a batch's buffers: the room
+// WireGuard and a Linux TUN with offloads need in front of a packet.
+const batchOffset = 16
+
+// pathQueueLen is the number of batches that may wait for a path device.
+const pathQueueLen = 64
+
+func newPathTun(name string, mtu int, recv func([][]byte, int), free func(*batch), st *pathCounters) *pathTun {
+	t := &pathTun{
+		name:  name,
+		mtu:   mtu,
+		in:    make(chan *batch, pathQueueLen),
+		recv:  recv,
+		done:  make(chan struct{}),
+		evts:  make(chan tun.Event, 1),
+		free:  free,
+		stats: st,
+	}
+	t.evts <- tun.EventUp
+	return t
+}
+
+// File implements tun.Device; there is no file.
+func (t *pathTun) File() *os.File { return nil }
+
+// Read implements tun.Device: it returns the next packets the engine sent
+// this path, blocking until there are some or the device is closed.
+func (t *pathTun) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
+	if t.cur == nil {
+		select {
+		case b := <-t.in:
+			t.cur = b
+		case <-t.done:
+			return 0, os.ErrClosed
+		}
+	}
+	b := t.cur
+	n, bytes := 0, 0
+	for n < len(bufs) && b.next < b.n {
+		sz := b.sizes[b.next]
+		src := b.bufs[b.next][batchOffset : batchOffset+sz]
+		if len(bufs[n])-offset < sz {
+			b.next++ // cannot happen with WireGuard's buffers; drop rather than truncate
+			continue
+		}
+		sizes[n] = copy(bufs[n][offset:], src)
+		bytes += sz
+		n++
+		b.next++
+	}
+	if b.next == b.n {
+		t.cur = nil
+		t.free(b)
+	}
+	t.stats.txPackets.Add(uint64(n))
+	t.stats.txBytes.Add(uint64(bytes))
+	return n, nil
+}
+
+// Write implements tun.Device: the device's decrypted packets go to the
+// engine, which filters them and writes them to the site device.
+func (t *pathTun) Write(bufs [][]byte, offset int) (int, error) {
+	select {
+	case <-t.done:
+		return 0, os.ErrClosed
+	default:
+	}
+	t.recv(bufs, offset)
+	return len(bufs), nil
+}
+
+// MTU implements tun.Device.
+func (t *pathTun) MTU() (int, error) { return t.mtu, nil }
+
+// Name implements tun.Device.
+func (t *pathTun) Name() (string, error) { return t.name, nil }
+
+// Events implements tun.Device. The device is up from the start.
+func (t *pathTun) Events() <-chan tun.Event { return t.evts }
+
+// BatchSize implements tun.Device.
+func (t *pathTun) BatchSize() int { return 128 }
+
+// Close implements tun.Device.
+func (t *pathTun) Close() error {
+	t.once.Do(func() {
+		close(t.done)
+		close(t.evts)
+	})
+	return nil
+}
+
+// send queues b for the device, waiting while the device is busy (so a
+// saturated tunnel slows the site's reader down, as a full NIC queue
+// would), or frees it and counts its packets as dropped once the device
+// is closed.
+func (t *pathTun) send(b *batch) {
+	select {
+	case t.in <- b:
+	case <-t.done:
+		t.stats.txQueueDrops.Add(uint64(b.n))
+		t.free(b)
+	}
+}

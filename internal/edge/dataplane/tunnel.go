@@ -1,0 +1,110 @@
+package dataplane
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"golang.zx2c4.com/wireguard/device"
+)
+
+// tunnel is one path's WireGuard device: its own handshake, keys and
+// counters, bound to one local link and talking to one remote endpoint.
+type tunnel struct {
+	id     string
+	link   *link
+	remote netip.AddrPort
+	bind   *pathBind
+	tun    *pathTun
+	dev    *device.Device
+	stats  *pathCounters
+
+	// applied is the configuration last written with IpcSet.
+	applied tunnelConfig
+}
+
+// tunnelConfig is what a tunnel's device is configured with.
+type tunnelConfig struct {
+	private   Key
+	peer      Key
+	remote    netip.AddrPort
+	allowed   string // prefixes, comma-separated, in a canonical order
+	keepalive time.Duration
+}
+
+func newTunnel(id, name string, l *link, remote netip.AddrPort, mtu int, recv func([][]byte, int), free func(*batch), log *slog.Logger) *tunnel {
+	st := &pathCounters{}
+	t := &tunnel{id: id, link: l, remote: remote, stats: st}
+	t.bind = newPathBind(l)
+	t.tun = newPathTun(name, mtu, recv, free, st)
+	t.dev = device.NewDevice(t.tun, t.bind, wgLogger(log, id))
+	l.setBind(remote, t.bind)
+	return t
+}
+
+// wgLogger adapts slog to WireGuard's logger. WireGuard's verbose lines
+// (every handshake, every keepalive) go to Debug.
+func wgLogger(log *slog.Logger, path string) *device.Logger {
+	return &device.Logger{
+		Verbosef: func(format string, args ...any) {
+			log.Debug(fmt.Sprintf(format, args...), "path", path)
+		},
+		Errorf: func(format string, args ...any) {
+			log.Warn(fmt.Sprintf(format, args...), "path", path)
+		},
+	}
+}
+
+// configure brings the device to cfg with as small a change as WireGuard's
+// configuration protocol allows: changing the allowed IPs or the endpoint
+// keeps the session; only a new peer key replaces the peer.
+func (t *tunnel) configure(cfg tunnelConfig) error {
+	if cfg == t.applied {
+		return nil
+	}
+	var b strings.Builder
+	if cfg.private != t.applied.private {
+		fmt.Fprintf(&b, "private_key=%s\n", cfg.private.hex())
+	}
+	if cfg.peer != t.applied.peer {
+		b.WriteString("replace_peers=true\n")
+	}
+	fmt.Fprintf(&b, "public_key=%s\n", cfg.peer.hex())
+	fmt.Fprintf(&b, "endpoint=%s\n", cfg.remote)
+	fmt.Fprintf(&b, "persistent_keepalive_interval=%d\n", int(cfg.keepalive/time.Second))
+	b.WriteString("replace_allowed_ips=true\n")
+	if cfg.allowed != "" {
+		for p := range strings.SplitSeq(cfg.allowed, ",") {
+			fmt.Fprintf(&b, "allowed_ip=%s\n", p)
+		}
+	}
+	if err := t.dev.IpcSet(b.String()); err != nil {
+		return fmt.Errorf("dataplane: configure path %s: %w", t.id, err)
+	}
+	if t.applied == (tunnelConfig{}) {
+		if err := t.dev.Up(); err != nil {
+			return fmt.Errorf("dataplane: bring up path %s: %w", t.id, err)
+		}
+	}
+	t.applied = cfg
+	return nil
+}
+
+// close tears the device down and unhooks it from its link.
+func (t *tunnel) close() {
+	if (*t.link.binds.Load())[t.remote] == t.bind {
+		t.link.setBind(t.remote, nil)
+	}
+	t.dev.Close()
+}
+
+// prefixList renders prefixes canonically, for comparison and IpcSet.
+func prefixList(ps []netip.Prefix) string {
+	s := make([]string, 0, len(ps))
+	for _, p := range ps {
+		s = append(s, p.Masked().String())
+	}
+	return strings.Join(s, ",")
+}
