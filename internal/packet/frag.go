@@ -111,12 +111,12 @@ func (t *FragTable) Resolve(p *Packet) bool {
 	return true
 }
 
-// Parse parses b like the package's Parse and then resolves its fragment
-// against the table.
-func (t *FragTable) Parse(b []byte) (Packet, error) {
-	p, err := Parse(b)
+// Decode decodes b into p like Packet.Decode and then resolves its
+// fragment against the table.
+func (t *FragTable) Decode(b []byte, p *Packet) error {
+	err := p.Decode(b)
 	if err == nil {
-		t.Resolve(&p)
+		t.Resolve(p)
 	}
-	return p, err
+	return err
 }

@@ -41,7 +41,8 @@ func FuzzParse(f *testing.F) {
 		if !bytes.Equal(orig, b) {
 			t.Fatal("Parse modified its input")
 		}
-		k, kerr := ParseFlowKey(b)
+		var k sdwan.FlowKey
+		kerr := ParseFlowKey(b, &k)
 		if kerr != err || (err == nil && k != p.Key) {
 			t.Fatalf("ParseFlowKey = %v, %v; Parse = %v, %v", k, kerr, p.Key, err)
 		}

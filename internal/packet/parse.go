@@ -93,73 +93,101 @@ func (p *Packet) Fragmented() bool { return p.Frag.Offset != 0 || p.Frag.More }
 // fragmented datagram: the one that carries the ports.
 func (p *Packet) FirstFragment() bool { return p.Frag.Offset == 0 && p.Frag.More }
 
-// ParseFlowKey returns the flow key of the IP packet in b. It is Parse for
-// callers that need only the key.
-func ParseFlowKey(b []byte) (sdwan.FlowKey, error) {
-	p, err := Parse(b)
-	return p.Key, err
+// Decode reads the IPv4 or IPv6 packet in b into p, overwriting all of it.
+// It does not allocate, does not retain b, and returns an error (one of the
+// sentinels above) for any packet it cannot read, never panicking; after an
+// error p's contents are unspecified. Checksums are not verified: the
+// caller counts traffic, it does not deliver it.
+//
+// Decode fills a Packet in place, as the packet path wants: returning one
+// by value costs copies of the key that cost as much as the parse.
+func (p *Packet) Decode(b []byte) error {
+	n, err := decode(b, &p.Key, &p.Frag)
+	p.Length = n
+	return err
 }
 
-// Parse reads the IPv4 or IPv6 packet in b. It does not allocate, does not
-// retain b, and returns an error (one of the sentinels above) for any
-// packet it cannot read, never panicking. Checksums are not verified: the
-// caller counts traffic, it does not deliver it.
+// Parse is Decode for callers that prefer a value to a buffer.
 func Parse(b []byte) (Packet, error) {
+	var p Packet
+	err := p.Decode(b)
+	return p, err
+}
+
+// ParseFlowKey reads the flow key of the IP packet in b into k, like
+// Decode.
+func ParseFlowKey(b []byte, k *sdwan.FlowKey) error {
+	var f Fragment
+	_, err := decode(b, k, &f)
+	return err
+}
+
+// decode is Decode. It writes the addresses with whole-word stores, so
+// that readers loading the key by words (the flow table's hash) get them
+// forwarded from the store buffer instead of stalling on a mix of sizes.
+func decode(b []byte, k *sdwan.FlowKey, f *Fragment) (int, error) {
 	if len(b) == 0 {
-		return Packet{}, ErrTruncated
+		return 0, ErrTruncated
 	}
 	switch b[0] >> 4 {
 	case 4:
-		return parse4(b)
+		return decode4(b, k, f)
 	case 6:
-		return parse6(b)
+		return decode6(b, k, f)
 	}
-	return Packet{}, ErrVersion
+	return 0, ErrVersion
 }
 
-func parse4(b []byte) (Packet, error) {
-	var p Packet
+// mapped is the middle word of an IPv4-mapped address, ::ffff:0:0, as
+// bytes 8-11 of the address hold it: 0, 0, 0xff, 0xff.
+const mapped = 0xffff << 16
+
+func decode4(b []byte, k *sdwan.FlowKey, f *Fragment) (int, error) {
 	if len(b) < 20 {
-		return p, ErrTruncated
+		return 0, ErrTruncated
 	}
 	hl := int(b[0]&0x0f) * 4
 	total := int(binary.BigEndian.Uint16(b[2:4]))
 	if hl < 20 || total < hl {
-		return p, ErrHeader
+		return 0, ErrHeader
 	}
 	if total > len(b) {
-		return p, ErrTruncated
+		return 0, ErrTruncated
 	}
 	b = b[:total]
 	// The mapped form ::ffff:a.b.c.d, as netip.Addr.As16 gives it, so
 	// that keys built here equal keys built with sdwan.NewFlowKey.
-	p.Key.Src[10], p.Key.Src[11] = 0xff, 0xff
-	p.Key.Dst[10], p.Key.Dst[11] = 0xff, 0xff
-	copy(p.Key.Src[12:], b[12:16])
-	copy(p.Key.Dst[12:], b[16:20])
+	binary.LittleEndian.PutUint64(k.Src[0:8], 0)
+	binary.LittleEndian.PutUint64(k.Src[8:16], mapped|uint64(binary.LittleEndian.Uint32(b[12:16]))<<32)
+	binary.LittleEndian.PutUint64(k.Dst[0:8], 0)
+	binary.LittleEndian.PutUint64(k.Dst[8:16], mapped|uint64(binary.LittleEndian.Uint32(b[16:20]))<<32)
 	proto := b[9]
-	p.Key.Proto = proto
-	p.Length = total
+	k.Proto = proto
 
 	ff := binary.BigEndian.Uint16(b[6:8])
-	if ff&0x3fff != 0 { // MF set or offset non-zero
-		p.Frag = Fragment{
-			ID:     uint32(binary.BigEndian.Uint16(b[4:6])),
-			Offset: ff & 0x1fff,
-			More:   ff&0x2000 != 0,
-			Proto:  proto,
+	if ff&0x3fff == 0 { // neither MF nor an offset: a whole datagram
+		*f = Fragment{}
+		if ok, err := tcpUDP(k, b[hl:]); ok {
+			return total, err
 		}
-		if p.Frag.Offset != 0 {
-			return p, nil // no transport header in this fragment
-		}
+		return total, transport(k, false, b[hl:], false)
 	}
-	return p, transport(&p, b[hl:], false)
+	k.SrcPort, k.DstPort = 0, 0
+	*f = Fragment{
+		ID:     uint32(binary.BigEndian.Uint16(b[4:6])),
+		Offset: ff & 0x1fff,
+		More:   ff&0x2000 != 0,
+		Proto:  proto,
+	}
+	if ff&0x1fff != 0 {
+		return total, nil // no transport header in this fragment
+	}
+	return total, transport(k, true, b[hl:], false)
 }
 
-func parse6(b []byte) (Packet, error) {
-	var p Packet
+func decode6(b []byte, k *sdwan.FlowKey, f *Fragment) (int, error) {
 	if len(b) < 40 {
-		return p, ErrTruncated
+		return 0, ErrTruncated
 	}
 	total := 40 + int(binary.BigEndian.Uint16(b[4:6]))
 	if total == 40 && b[6] == protoHopByHop {
@@ -168,72 +196,105 @@ func parse6(b []byte) (Packet, error) {
 		total = len(b)
 	}
 	if total > len(b) {
-		return p, ErrTruncated
+		return 0, ErrTruncated
 	}
 	b = b[:total]
-	copy(p.Key.Src[:], b[8:24])
-	copy(p.Key.Dst[:], b[24:40])
-	p.Length = total
+	k.Src = [16]byte(b[8:24])
+	k.Dst = [16]byte(b[24:40])
 
-	nh, off := b[6], 40
+	*f = Fragment{}
+	nh := b[6]
+	k.Proto = nh
+	if ok, err := tcpUDP(k, b[40:]); ok {
+		return total, err // nearly every packet: no extension headers
+	}
+	// The fragment is kept in a local and stored once: reading back
+	// part of a just-stored struct stalls the load on the store.
+	var frag Fragment
+	off := 40
 	for n := 0; ; n++ {
 		if n > MaxExtensionHeaders {
-			return p, ErrTooManyHeaders
+			return 0, ErrTooManyHeaders
 		}
 		switch nh {
 		case protoHopByHop, protoRouting, protoDstOpts, protoMobility,
 			protoHIP, protoShim6, protoExp1, protoExp2:
 			if len(b)-off < 8 {
-				return p, ErrTruncated
+				return 0, ErrTruncated
 			}
 			nh, off = b[off], off+(int(b[off+1])+1)*8
 			if off > len(b) {
-				return p, ErrTruncated
+				return 0, ErrTruncated
 			}
 			continue
 		case protoAH:
 			if len(b)-off < 8 {
-				return p, ErrTruncated
+				return 0, ErrTruncated
 			}
 			nh, off = b[off], off+(int(b[off+1])+2)*4
 			if off > len(b) {
-				return p, ErrTruncated
+				return 0, ErrTruncated
 			}
 			continue
 		case protoFragment:
 			if len(b)-off < 8 {
-				return p, ErrTruncated
+				return 0, ErrTruncated
 			}
 			ff := binary.BigEndian.Uint16(b[off+2 : off+4])
-			frag := Fragment{
+			if ff&0xfff9 == 0 {
+				// An atomic fragment (RFC 6946), offset 0 and no
+				// more fragments, is a whole datagram.
+				nh, off = b[off], off+8
+				continue
+			}
+			frag = Fragment{
 				ID:     binary.BigEndian.Uint32(b[off+4 : off+8]),
 				Offset: ff >> 3,
 				More:   ff&1 != 0,
 				Proto:  b[off],
 			}
 			nh, off = b[off], off+8
-			if frag.Offset == 0 && !frag.More {
-				// An atomic fragment (RFC 6946) is a whole datagram.
-				continue
-			}
-			p.Frag = frag
 			if frag.Offset != 0 {
-				p.Key.Proto = nh
-				return p, nil
+				*f = frag
+				k.Proto = nh
+				k.SrcPort, k.DstPort = 0, 0
+				return total, nil
 			}
 			continue
 		}
 		break
 	}
-	p.Key.Proto = nh
-	return p, transport(&p, b[off:], true)
+	*f = frag
+	k.Proto = nh
+	return total, transport(k, frag.More, b[off:], true)
+}
+
+// tcpUDP is transport's fast path, small enough to inline: it reads the
+// ports of an unfragmented TCP or UDP packet and reports true, or reports
+// false for every other protocol.
+func tcpUDP(k *sdwan.FlowKey, b []byte) (bool, error) {
+	need := 20
+	switch k.Proto {
+	case sdwan.ProtoTCP:
+	case sdwan.ProtoUDP:
+		need = 8
+	default:
+		return false, nil
+	}
+	if len(b) < need {
+		return true, ErrTruncated
+	}
+	k.SrcPort = binary.BigEndian.Uint16(b[0:2])
+	k.DstPort = binary.BigEndian.Uint16(b[2:4])
+	return true, nil
 }
 
 // transport reads the ports from the transport header in b, the rest of the
-// packet after the IP headers.
-func transport(p *Packet, b []byte, v6 bool) error {
+// packet after the IP headers; more is whether more fragments follow.
+func transport(k *sdwan.FlowKey, more bool, b []byte, v6 bool) error {
+	k.SrcPort, k.DstPort = 0, 0
 	var need int
-	switch p.Key.Proto {
+	switch k.Proto {
 	case sdwan.ProtoTCP:
 		need = 20
 	case sdwan.ProtoUDP, protoUDPLite:
@@ -244,17 +305,17 @@ func transport(p *Packet, b []byte, v6 bool) error {
 		if v6 {
 			return nil // ICMPv4 inside IPv6 is not a thing to count by id
 		}
-		return icmp(p, b, icmpEcho, icmpEchoReply)
+		return icmp(k, b, icmpEcho, icmpEchoReply)
 	case sdwan.ProtoICMPv6:
 		if !v6 {
 			return nil
 		}
-		return icmp(p, b, icmpv6EchoRequest, icmpv6EchoReply)
+		return icmp(k, b, icmpv6EchoRequest, icmpv6EchoReply)
 	default:
 		// ESP, GRE, no-next-header and the rest have no ports.
 		return nil
 	}
-	if p.Frag.More && need > 8 {
+	if more && need > 8 {
 		// A first fragment may legally cut the transport header after
 		// 8 bytes; the ports are in the first 4.
 		need = 8
@@ -262,18 +323,18 @@ func transport(p *Packet, b []byte, v6 bool) error {
 	if len(b) < need {
 		return ErrTruncated
 	}
-	p.Key.SrcPort = binary.BigEndian.Uint16(b[0:2])
-	p.Key.DstPort = binary.BigEndian.Uint16(b[2:4])
+	k.SrcPort = binary.BigEndian.Uint16(b[0:2])
+	k.DstPort = binary.BigEndian.Uint16(b[2:4])
 	return nil
 }
 
-func icmp(p *Packet, b []byte, echo, reply uint8) error {
+func icmp(k *sdwan.FlowKey, b []byte, echo, reply uint8) error {
 	if len(b) < 8 {
 		return ErrTruncated
 	}
 	if t := b[0]; t == echo || t == reply {
 		id := binary.BigEndian.Uint16(b[4:6])
-		p.Key.SrcPort, p.Key.DstPort = id, id
+		k.SrcPort, k.DstPort = id, id
 	}
 	return nil
 }
