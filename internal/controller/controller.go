@@ -33,6 +33,11 @@ type Config struct {
 	Control  control.Config
 	// JobInterval is how often retention jobs run.
 	JobInterval time.Duration
+	// SnapshotInterval is how often traffic statistics are written to the
+	// store (default one minute).
+	SnapshotInterval time.Duration
+	// StatsRetention says how long statistics are kept.
+	StatsRetention control.Retention
 }
 
 // Controller is a running control plane.
@@ -42,6 +47,8 @@ type Controller struct {
 	Store   *store.Store
 	Bus     *events.Bus
 	Service *control.Service
+	// Traffic holds the live per-policy statistics the edges report.
+	Traffic *control.TrafficStats
 	Metrics *prometheus.Registry
 	mux     *http.ServeMux
 	ln      net.Listener
@@ -63,6 +70,12 @@ func New(ctx context.Context, cfg Config) (*Controller, error) {
 	if cfg.Control == (control.Config{}) {
 		cfg.Control = control.DefaultConfig
 	}
+	if cfg.SnapshotInterval == 0 {
+		cfg.SnapshotInterval = time.Minute
+	}
+	if cfg.StatsRetention == (control.Retention{}) {
+		cfg.StatsRetention = control.DefaultRetention
+	}
 	st, err := store.Open(ctx, store.Config{URL: cfg.DBURL, DataDir: cfg.DataDir, Logger: cfg.Logger, Migrate: true})
 	if err != nil {
 		return nil, err
@@ -70,6 +83,10 @@ func New(ctx context.Context, cfg Config) (*Controller, error) {
 	c := &Controller{cfg: cfg, log: cfg.Logger, Store: st, Metrics: prometheus.NewRegistry(), mux: http.NewServeMux()}
 	c.Bus = events.NewBus(cfg.Logger, "replica-"+rand.Text()[:8])
 	if c.Service, err = control.New(ctx, st, c.Bus, cfg.Logger, time.Now, cfg.Control); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if c.Traffic, err = control.NewTrafficStats(ctx, st, cfg.Logger, time.Now); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -103,6 +120,7 @@ func (c *Controller) routes() {
 		}},
 	))
 	c.mux.Handle("GET /metrics", promhttp.HandlerFor(c.Metrics, promhttp.HandlerOpts{Registry: c.Metrics}))
+	c.mux.Handle("GET /api/v1/stats/export", rest.Export(c.Service, func() rest.StatsRows { return c.Store.Read() }))
 }
 
 // Listen binds the listener; Addr reports it.
@@ -159,18 +177,32 @@ func (c *Controller) Serve(ctx context.Context) error {
 // Close releases the store.
 func (c *Controller) Close() error { return c.Store.Close() }
 
-// runJobs runs the retention jobs every JobInterval. With PostgreSQL only
-// the replica that holds the retention lock runs them.
+// runJobs runs the retention jobs every JobInterval and the statistics
+// snapshot every SnapshotInterval. With PostgreSQL only the replica that
+// holds the retention lock runs retention.
 func (c *Controller) runJobs(ctx context.Context) {
-	t := time.NewTicker(c.cfg.JobInterval)
-	defer t.Stop()
+	retain := time.NewTicker(c.cfg.JobInterval)
+	defer retain.Stop()
+	snap := time.NewTicker(c.cfg.SnapshotInterval)
+	defer snap.Stop()
+	c.retention(ctx)
 	for {
-		c.retention(ctx)
 		select {
 		case <-ctx.Done():
+			// A last snapshot, so a clean shutdown loses no counts.
+			c.snapshot(context.WithoutCancel(ctx))
 			return
-		case <-t.C:
+		case <-retain.C:
+			c.retention(ctx)
+		case <-snap.C:
+			c.snapshot(ctx)
 		}
+	}
+}
+
+func (c *Controller) snapshot(ctx context.Context) {
+	if _, err := c.Traffic.Snapshot(ctx); err != nil && ctx.Err() == nil {
+		c.log.Error("statistics snapshot", "err", err)
 	}
 }
 
@@ -184,5 +216,8 @@ func (c *Controller) retention(ctx context.Context) {
 		c.log.Error("purge expired sites", "err", err)
 	} else if n > 0 {
 		c.log.Info("purged expired sites", "count", n)
+	}
+	if err := c.Traffic.Retain(ctx, c.cfg.StatsRetention); err != nil && ctx.Err() == nil {
+		c.log.Error("statistics retention", "err", err)
 	}
 }

@@ -1,0 +1,85 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/patronus-sdwan/patronus/internal/auth"
+	"github.com/patronus-sdwan/patronus/internal/sdwan"
+	"github.com/patronus-sdwan/patronus/internal/stats"
+	"github.com/patronus-sdwan/patronus/internal/store"
+)
+
+func TestTrafficStatsApplySnapshotRestart(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	a, b := &sdwan.Site{Name: "a"}, &sdwan.Site{Name: "b"}
+	for _, s := range []*sdwan.Site{a, b} {
+		if err := svc.CreateSite(ctx, admin, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pol := &sdwan.Policy{Name: "voice", Priority: 1, Enabled: true}
+	if err := svc.CreatePolicy(ctx, operator, pol); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	ts, err := NewTrafficStats(ctx, svc.Store(), nil, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	edgeA := auth.Principal{Kind: "site", Name: "a", Role: sdwan.RoleEdge, SiteID: a.ID}
+	edgeB := auth.Principal{Kind: "site", Name: "b", Role: sdwan.RoleEdge, SiteID: b.ID}
+	report := func(site string, seq uint64, pkts uint64) *stats.Report {
+		return &stats.Report{Edge: "edge-" + site, Site: site, Epoch: 1, Seq: seq, Time: now,
+			Deltas: []stats.Delta{{PolicyID: pol.ID, Packets: pkts, Bytes: pkts * 100, ActiveFlows: 2}}}
+	}
+	mustApply := func(p auth.Principal, r *stats.Report, want bool) {
+		t.Helper()
+		ok, err := ts.Apply(p, r)
+		if err != nil || ok != want {
+			t.Fatalf("Apply(seq %d) = %v, %v; want %v", r.Seq, ok, err, want)
+		}
+	}
+	mustApply(edgeA, report(a.ID, 1, 10), true)
+	mustApply(edgeA, report(a.ID, 1, 10), false) // a re-send
+	mustApply(edgeA, report(a.ID, 2, 5), true)
+	mustApply(edgeB, report(b.ID, 1, 1), true)
+	if _, err := ts.Apply(edgeB, report(a.ID, 3, 1)); !errors.Is(err, sdwan.ErrForbidden) {
+		t.Errorf("edge b reporting for a: %v", err)
+	}
+	if _, err := ts.Apply(viewer, report(a.ID, 3, 1)); !errors.Is(err, sdwan.ErrForbidden) {
+		t.Errorf("viewer reporting: %v", err)
+	}
+	if got := ts.PolicyTotals(pol.ID); got.Packets != 16 || got.Bytes != 1600 || got.ActiveFlows != 4 {
+		t.Errorf("totals = %+v, want 16 packets, 1600 bytes, 4 active flows", got)
+	}
+	if got := ts.SitePolicyTotals(a.ID, pol.ID); got.Packets != 15 {
+		t.Errorf("site a totals = %+v", got)
+	}
+	n, err := ts.Snapshot(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("snapshot wrote %d rows, %v; want 3 (all sites, a, b)", n, err)
+	}
+	// A restarted controller carries the totals on.
+	ts2, err := NewTrafficStats(ctx, svc.Store(), nil, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ts2.PolicyTotals(pol.ID); got.Packets != 16 || got.ActiveFlows != 0 {
+		t.Errorf("after restart totals = %+v, want 16 packets and no stale active flows", got)
+	}
+	now = now.Add(10 * 24 * time.Hour)
+	if err := ts2.Retain(ctx, DefaultRetention); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := svc.Store().Read().PolicyStatsHistory(ctx, store.StatsQuery{SiteID: "*", From: now.Add(-time.Hour * 24 * 365), To: now}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 {
+		t.Errorf("after retention %d rows, want the 3 hourly roll-ups (raw rows are past their 7 days)", len(rows))
+	}
+}
