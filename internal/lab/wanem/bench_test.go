@@ -132,6 +132,8 @@ func BenchmarkOneWay(b *testing.B) {
 				b.Fatalf("%d of %d datagrams arrived", len(lat), seq)
 			}
 			mean, meanAbs, p50, p99 := errorStats(lat, d)
+			st := a.Stats().Out
+			b.ReportMetric(float64(st.ReleaseLateSum)/float64(st.Delivered)/1e3, "emu-late-mean-µs")
 			b.ReportMetric(mean, "mean-err-µs")
 			b.ReportMetric(meanAbs, "mean-|err|-µs")
 			b.ReportMetric(p50, "p50-|err|-µs")
@@ -306,4 +308,107 @@ func BenchmarkPipeSubmit(b *testing.B) {
 	}
 	wg.Add(-int(p.stats.droppedLoss.Load()))
 	wg.Wait()
+}
+
+// BenchmarkJitter sends a datagram every 4J (at least 10 ms, so that the
+// link's FIFO order almost never holds one back) through a link with
+// delay 50 ms and jitter J on its outbound direction only, and reports the RFC
+// 3550 jitter of the one-way transit as a ratio to J: the mean of |D|
+// over successive packets (what J converges to), and the mean and the
+// 5th-95th percentile spread of the RFC 3550 running estimate itself,
+// which a single reading shows.
+func BenchmarkJitter(b *testing.B) {
+	for _, j := range []time.Duration{time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond} {
+		gap := max(4*j, 10*time.Millisecond)
+		b.Run("J="+j.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			a, dst := newTestLink(b, "a", 0), newTestLink(b, "b", 0) // random seeds
+			a.SetImpairment(OutOnly, Impairment{Delay: 50 * time.Millisecond, Jitter: j})
+			c := newCollector()
+			done := make(chan struct{})
+			go func() { c.receive(dst); close(done) }()
+			buf := make([]byte, 64)
+			var seq uint64
+			next := time.Now()
+			for b.Loop() {
+				c.stamp(buf, seq)
+				seq++
+				a.Conn().WriteToUDPAddrPort(buf, dst.Addr())
+				next = next.Add(gap)
+				time.Sleep(time.Until(next))
+			}
+			c.waitFor(int(seq), 2*time.Second)
+			dst.Close()
+			<-done
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			var sumAbs, est float64
+			var ests []float64
+			var pairs int
+			for i := uint64(1); i < seq; i++ {
+				t0, ok0 := c.lat[i-1]
+				t1, ok1 := c.lat[i]
+				if !ok0 || !ok1 {
+					continue
+				}
+				d := math.Abs(float64(t1 - t0))
+				sumAbs += d
+				pairs++
+				est += (d - est) / 16
+				if pairs > 50 { // past the estimator's warm-up
+					ests = append(ests, est)
+				}
+			}
+			if len(ests) == 0 {
+				b.Skip("too few packets; use -benchtime 1000x")
+			}
+			slices.Sort(ests)
+			var sumEst float64
+			for _, e := range ests {
+				sumEst += e
+			}
+			b.ReportMetric(sumAbs/float64(pairs)/float64(j), "mean|D|/J")
+			b.ReportMetric(sumEst/float64(len(ests))/float64(j), "meanJ/J")
+			b.ReportMetric(ests[len(ests)*5/100]/float64(j), "p5J/J")
+			b.ReportMetric(ests[len(ests)*95/100]/float64(j), "p95J/J")
+		})
+	}
+}
+
+// BenchmarkRate offers 20 Mbit/s of 1222-byte datagrams to a link limited
+// to 10 Mbit/s for as long as the benchmark runs, and reports the rate
+// delivered over loopback, counted at the IP layer as the limit is.
+func BenchmarkRate(b *testing.B) {
+	const rate = 10_000_000
+	b.ReportAllocs()
+	a, dst := newTestLink(b, "a", 1), newTestLink(b, "b", 2)
+	a.SetImpairment(OutOnly, Impairment{RateBps: rate})
+	var got uint64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 2048)
+		for {
+			if _, _, err := dst.Conn().ReadFromUDPAddrPort(buf); err != nil {
+				return
+			}
+			got++
+		}
+	}()
+	buf := make([]byte, 1222) // 10,000 bits with headers: 1 ms at 10 Mbit/s
+	start := time.Now()
+	next := start
+	for b.Loop() { // each iteration offers two datagrams in a millisecond
+		a.Conn().WriteToUDPAddrPort(buf, dst.Addr())
+		a.Conn().WriteToUDPAddrPort(buf, dst.Addr())
+		next = next.Add(time.Millisecond)
+		time.Sleep(time.Until(next))
+	}
+	elapsed := time.Since(start)
+	time.Sleep(20 * time.Millisecond) // let the queue's tail arrive
+	dst.Close()
+	<-done
+	st := a.Stats().Out
+	b.ReportMetric(float64(got)*10_000/elapsed.Seconds()/1e6, "delivered-Mbit/s")
+	b.ReportMetric(float64(st.DroppedQueue)/float64(st.Offered)*100, "tail-drop-%")
 }
