@@ -128,6 +128,9 @@ func (l *Link) Impairment(d Direction) Impairment { return l.pipe(d).impairment(
 // Packets already in flight keep the release times they were given, except
 // that a link going down loses them.
 func (l *Link) SetImpairment(ds Directions, imp Impairment) error {
+	if l.isClosed() {
+		return fmt.Errorf("wanem: link %s: %w", l.name, net.ErrClosed)
+	}
 	if err := imp.Validate(); err != nil {
 		return fmt.Errorf("wanem: link %s: %w", l.name, err)
 	}
@@ -138,8 +141,12 @@ func (l *Link) SetImpairment(ds Directions, imp Impairment) error {
 }
 
 // Apply changes the fields c sets in the selected directions, each
-// direction atomically, leaving the other fields as they are.
+// direction atomically, leaving the other fields as they are. It returns
+// net.ErrClosed once the link is closed.
 func (l *Link) Apply(ds Directions, c Change) error {
+	if l.isClosed() {
+		return fmt.Errorf("wanem: link %s: %w", l.name, net.ErrClosed)
+	}
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("wanem: link %s: %w", l.name, err)
 	}
@@ -188,6 +195,15 @@ func (l *Link) Close() error {
 		}
 	})
 	return err
+}
+
+func (l *Link) isClosed() bool {
+	select {
+	case <-l.closing:
+		return true
+	default:
+		return false
+	}
 }
 
 // read feeds datagrams arriving on the public socket to the inbound pipe.
