@@ -25,6 +25,9 @@ const DefaultCapacity = 1 << 20
 // that Run advances instead.
 const TickInterval = time.Second / 64
 
+// maxShards bounds Config.Shards.
+const maxShards = 64
+
 // Config configures a Collector.
 type Config struct {
 	// Capacity bounds the flows tracked at once; DefaultCapacity when
@@ -32,9 +35,9 @@ type Config struct {
 	// shard is full, its longest-idle flows are evicted to make room.
 	Capacity int
 	// Shards is the number of independently locked parts of the flow
-	// table, rounded up to a power of two; when zero, 64 for large
-	// tables and fewer for small ones, so each shard holds at least
-	// 1024 flows.
+	// table, rounded up to a power of two, at most 64; when zero, 64 for
+	// large tables and fewer for small ones, so each shard holds at
+	// least 1024 flows.
 	Shards int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -66,7 +69,8 @@ type SnapshotRow struct {
 // already known to the current tick.
 type Collector struct {
 	hash      hasher
-	shards    []shard
+	shards    []shard // shardArr[:n], for loops
+	shardArr  [maxShards]shard
 	shardMask uint64
 	pol       policies
 
@@ -92,14 +96,14 @@ func New(cfg Config) (*Collector, error) {
 	if n <= 0 {
 		n = min(64, max(1, cfg.Capacity/1024))
 	}
-	n = 1 << bits.Len(uint(n-1)) // round up to a power of two
+	n = min(maxShards, 1<<bits.Len(uint(n-1))) // round up to a power of two
 	c := &Collector{
 		hash:      newHasher(),
-		shards:    make([]shard, n),
 		shardMask: uint64(n - 1),
 		now:       cfg.Now,
 		log:       cfg.Logger,
 	}
+	c.shards = c.shardArr[:n]
 	c.epoch = c.now()
 	c.pol.init()
 	per := (cfg.Capacity + n - 1) / n
@@ -147,10 +151,9 @@ func (c *Collector) RecordPacket(policyID int64, key sdwan.FlowKey, size int) {
 	// hash the key, and if the flow sits in its home slot already
 	// stamped with this policy and tick, which is nearly every packet of
 	// an established flow, count it with two atomic adds and no lock.
-	x := c.pol.idx.Load()
 	var p *policyCounters
-	if uint64(policyID) < uint64(len(x.dense)) {
-		p = x.dense[policyID]
+	if uint64(policyID) < denseLimit {
+		p = c.pol.dense[policyID].Load()
 	}
 	if p == nil {
 		p = c.pol.get(policyID)
@@ -162,18 +165,20 @@ func (c *Collector) RecordPacket(policyID int64, key sdwan.FlowKey, size int) {
 	w4 := uint64(key.SrcPort) | uint64(key.DstPort)<<16 | uint64(key.Proto)<<32 | usedBit
 	h := c.hash.sum(w0, w1, w2, w3, w4)
 	si := h & c.shardMask
-	sh := &c.shards[si]
+	sh := &c.shardArr[si&(maxShards-1)] // an array, not a slice: one load less
 	want := metaOf(p.ref, c.tick.Load())
 
 	seq := sh.seq.Load()
 	t := sh.tab.Load()
 	s := &t.slots[t.home(h)]
-	if s.w[4].Load() != w4 || s.w[1].Load() != w1 || s.w[3].Load() != w3 ||
-		s.w[0].Load() != w0 || s.w[2].Load() != w2 || s.meta.Load() != want ||
-		seq&1 != 0 || sh.seq.Load() != seq {
+	// One combined test rather than a chain of branches: the loads
+	// issue together and the common case takes one branch.
+	diff := (s.w[4].Load() ^ w4) | (s.w[1].Load() ^ w1) | (s.w[3].Load() ^ w3) |
+		(s.w[0].Load() ^ w0) | (s.w[2].Load() ^ w2) | (s.meta.Load() ^ want) | (seq & 1)
+	if diff != 0 || sh.seq.Load() != seq {
 		c.recordFlow(sh, si, h, &packedKey{w0, w1, w2, w3, w4}, p, want)
 	}
-	st := &p.stripes[si&uint64(len(p.stripes)-1)]
+	st := p.stripe(si)
 	st.packets.Add(1)
 	st.bytes.Add(uint64(size))
 }
@@ -189,16 +194,15 @@ func (c *Collector) recordFlow(sh *shard, si, h uint64, pk *packedKey, p *policy
 // touch is the locked part of RecordPacket: it adds the flow, or updates
 // its policy and last-seen tick.
 func (c *Collector) touch(sh *shard, si, h uint64, pk *packedKey, p *policyCounters, want uint64) {
-	stripe := si & uint64(len(p.stripes)-1)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	t := sh.tab.Load()
 	i, meta := t.find(h, pk)
 	if i >= 0 {
 		if ref := metaRef(meta); ref != p.ref {
-			c.pol.byRef(ref).stripes[stripe].active.Add(^uint64(0))
-			p.stripes[stripe].opened.Add(1)
-			p.stripes[stripe].active.Add(1)
+			c.pol.byRef(ref).stripe(si).active.Add(^uint64(0))
+			p.stripe(si).opened.Add(1)
+			p.stripe(si).active.Add(1)
 		}
 		t.slots[i].meta.Store(want)
 		return
@@ -214,15 +218,15 @@ func (c *Collector) touch(sh *shard, si, h uint64, pk *packedKey, p *policyCount
 	}
 	sh.live++
 	sh.flows.Store(int64(sh.live))
-	p.stripes[stripe].opened.Add(1)
-	p.stripes[stripe].active.Add(1)
+	p.stripe(si).opened.Add(1)
+	p.stripe(si).active.Add(1)
 }
 
 // closer returns the function that accounts a flow leaving shard si.
 func (c *Collector) closer(si uint64) func(meta uint64) {
 	return func(meta uint64) {
 		p := c.pol.byRef(metaRef(meta))
-		p.stripes[si&uint64(len(p.stripes)-1)].active.Add(^uint64(0))
+		p.stripe(si).active.Add(^uint64(0))
 	}
 }
 
@@ -320,7 +324,7 @@ func (c *Collector) CleanupStaleFlows(maxIdle time.Duration) int {
 
 // ActiveFlowCount returns the number of flows the policy has in the table.
 func (c *Collector) ActiveFlowCount(policyID int64) uint64 {
-	p := c.pol.idx.Load().get(policyID)
+	p := c.pol.lookup(policyID)
 	if p == nil {
 		return 0
 	}
@@ -331,7 +335,7 @@ func (c *Collector) ActiveFlowCount(policyID int64) uint64 {
 // PolicyStats returns a policy's figures since its last reset, and false if
 // the collector has never seen the policy.
 func (c *Collector) PolicyStats(policyID int64) (PolicyStats, bool) {
-	p := c.pol.idx.Load().get(policyID)
+	p := c.pol.lookup(policyID)
 	if p == nil {
 		return PolicyStats{}, false
 	}
@@ -412,7 +416,7 @@ func (c *Collector) Capacity() int {
 // the table, so ActiveFlows keeps counting them: they are live state, not
 // history.
 func (c *Collector) ResetPolicy(policyID int64) {
-	if p := c.pol.idx.Load().get(policyID); p != nil {
+	if p := c.pol.lookup(policyID); p != nil {
 		reset(p)
 	}
 }
@@ -467,7 +471,7 @@ func (c *Collector) UpdateFlowCounts() {
 		}
 		// Policies added since x was loaded are left for the next audit.
 		for _, p := range x.byRef {
-			if r >= len(p.stripes) {
+			if r >= int(p.n) {
 				continue
 			}
 			s := &p.stripes[r]

@@ -334,7 +334,7 @@ func TestUpdateFlowCountsRepairsDrift(t *testing.T) {
 	p := c.pol.get(1)
 	p.stripes[0].active.Add(^uint64(4)) // -5
 	q := c.pol.get(2)
-	q.stripes[len(q.stripes)-1].active.Add(3)
+	q.stripes[q.n-1].active.Add(3)
 	c.UpdateFlowCounts()
 	for id, want := range map[int64]uint64{0: 34, 1: 33, 2: 33} {
 		if got := c.ActiveFlowCount(id); got != want {

@@ -89,9 +89,7 @@ func (h *hasher) hash(p *packedKey) uint64 { return h.sum(p[0], p[1], p[2], p[3]
 // sum hashes the words of a packed key. It takes them as values so that
 // the packet path, where it inlines, keeps them in registers.
 func (h *hasher) sum(w0, w1, w2, w3, w4 uint64) uint64 {
-	a := mix(w0^h.k[0], w1^h.k[1])
-	b := mix(w2^h.k[2], w3^h.k[3])
-	return mix(a^w4^h.k[1], b^h.k[0])
+	return mix(mix(w0^h.k[0], w1^h.k[1])^w4, mix(w2^h.k[2], w3^h.k[3]))
 }
 
 // table is one shard's slot array.
