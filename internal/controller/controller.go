@@ -93,6 +93,7 @@ func New(ctx context.Context, cfg Config) (*Controller, error) {
 	c.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(st.DB(), "store"))
 	c.routes()
+	c.mountWeb()
 	if err := c.mountAPI(ctx); err != nil {
 		st.Close()
 		return nil, err
