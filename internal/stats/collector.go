@@ -232,64 +232,65 @@ func (c *Collector) closer(si uint64) func(meta uint64) {
 
 // evictBatch is the share of a full shard evicted at once, so that the scans
 // that find the longest-idle flows are paid once per many inserts.
-const evictBatch = 32
+const evictBatch = 16
+
+// Idle times are counted in log-linear buckets: exact below 8 ticks, then
+// 8 buckets per power of two, so a bucket spans at most 1/8 of its idle
+// time.
+const idleBuckets = 8 + 29*8
+
+func idleBucket(d uint64) int {
+	if d < 8 {
+		return int(d)
+	}
+	e := bits.Len64(d) - 1 // 3 or more
+	return (e-2)*8 + int(d>>(e-3))&7
+}
+
+// idleRange returns the idle times bucket b holds: [lo, lo+width).
+func idleRange(b int) (lo, width uint64) {
+	if b < 8 {
+		return uint64(b), 1
+	}
+	e := b/8 + 2
+	return uint64(8+b%8) << (e - 3), 1 << (e - 3)
+}
 
 // evict makes room in a full shard by removing its longest-idle flows,
-// 1/evictBatch of them. Two counting passes find the idle time above which
-// that many flows lie, first to a power of two and then to 1/64 of it (to
-// the tick below 64 ticks); flows idle longer go, and among the flows at
-// that idle time, as many as are still needed. The caller holds the lock.
+// 1/evictBatch of them. One counting pass finds the bucket of idle time
+// above which that many flows lie; flows idle longer go, and from that
+// bucket as many as are still needed. The caller holds the lock.
 func (c *Collector) evict(sh *shard, si uint64, now uint32) {
 	want := max(1, sh.max/evictBatch)
 	t := sh.tab.Load()
-	idle := func(m uint64) uint64 { return uint64(now - metaTick(m)) }
-
-	var coarse [33]int
+	var hist [idleBuckets]int
 	for i := range t.slots {
 		if t.slots[i].w[4].Load() != 0 {
-			coarse[bits.Len64(idle(t.slots[i].meta.Load()))]++
+			hist[idleBucket(uint64(now-metaTick(t.slots[i].meta.Load())))]++
 		}
 	}
-	b, older := 32, 0
-	for ; b > 0 && older+coarse[b] < want; b-- {
-		older += coarse[b]
+	b, older := idleBuckets-1, 0
+	for ; b > 0 && older+hist[b] < want; b-- {
+		older += hist[b]
 	}
-	// Bucket b holds idle times [lo, 2*lo), or just 0 when b is 0.
-	lo, width := uint64(0), uint64(1)
-	if b > 0 {
-		lo = 1 << (b - 1)
-		width = max(1, lo/64)
-	}
-	var fine [64]int
-	for i := range t.slots {
-		if t.slots[i].w[4].Load() != 0 {
-			if d := idle(t.slots[i].meta.Load()); bits.Len64(d) == b {
-				fine[(d-lo)/width]++
-			}
-		}
-	}
-	f := 63
-	for ; f > 0 && older+fine[f] < want; f-- {
-		older += fine[f]
-	}
-	floor := lo + uint64(f)*width
+	floor, width := idleRange(b)
+	upper := floor + width
 
 	gone := c.closer(si)
 	removed := 0
 	if older > 0 {
-		upper := floor + width
-		removed, _ = sh.sweep(&c.hash, 0, older, func(m uint64) bool { return idle(m) >= upper }, gone)
+		removed, _ = sh.sweep(&c.hash, 0, older, func(m uint64) bool { return uint64(now-metaTick(m)) >= upper }, gone)
 	}
-	// Among the flows at the floor, equally idle as far as the count can
+	// Among the flows of bucket b, equally idle as far as the count can
 	// tell, take every stride-th, from where the last eviction stopped.
 	// Taking a run of neighbours instead would empty one stretch of the
 	// array while the rest packs, and linear probing's chains grow
 	// without bound in the packed part.
 	need := want - removed
-	stride := max(1, fine[f]/max(1, need))
+	stride := max(1, hist[b]/max(1, need))
 	seen := 0
 	pick := func(m uint64) bool {
-		if idle(m) < floor {
+		if uint64(now-metaTick(m)) < floor {
 			return false
 		}
 		seen++
@@ -298,7 +299,7 @@ func (c *Collector) evict(sh *shard, si uint64, now uint32) {
 	n, next := sh.sweep(&c.hash, sh.hand, need, pick, gone)
 	if n < need { // the stride overshot: take the rest in order
 		var more int
-		more, next = sh.sweep(&c.hash, next, need-n, func(m uint64) bool { return idle(m) >= floor }, gone)
+		more, next = sh.sweep(&c.hash, next, need-n, func(m uint64) bool { return uint64(now-metaTick(m)) >= floor }, gone)
 		n += more
 	}
 	sh.hand = next

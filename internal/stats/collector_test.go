@@ -233,37 +233,41 @@ func TestSnapshot(t *testing.T) {
 }
 
 func TestEvictsLongestIdle(t *testing.T) {
-	// One shard of 64 flows: each eviction takes the 2 idlest.
+	// One shard of 64 flows: each eviction takes the batch idlest.
 	c, clk := newTest(t, Config{Capacity: 64})
 	if c.Capacity() != 64 || len(c.shards) != 1 {
 		t.Fatalf("capacity %d in %d shards, want 64 in 1", c.Capacity(), len(c.shards))
 	}
+	batch := 64 / evictBatch
 	// Flow i gets policy i, so ActiveFlowCount(i) tells whether flow i
 	// is still in the table.
 	for i := range 64 {
 		c.RecordPacket(int64(i), flow(i), 1)
 		advance(c, clk, time.Second)
 	}
-	for i := range 10 { // refresh flows 0-9: now 10 and 11 are the idlest
+	for i := range 10 { // refresh flows 0-9: now 10, 11 ... are the idlest
 		c.RecordPacket(int64(i), flow(i), 1)
 	}
 	advance(c, clk, time.Second)
 	c.RecordPacket(100, flow(100), 1)
 
-	var gone []int
+	var gone, want []int
 	for i := range 64 {
 		if c.ActiveFlowCount(int64(i)) == 0 {
 			gone = append(gone, i)
 		}
 	}
-	if diff := cmp.Diff([]int{10, 11}, gone); diff != "" {
+	for i := range batch {
+		want = append(want, 10+i)
+	}
+	if diff := cmp.Diff(want, gone); diff != "" {
 		t.Errorf("evicted flows mismatch (-want +got):\n%s", diff)
 	}
-	if n := c.shards[0].evictions.Load(); n != 2 {
-		t.Errorf("evictions = %d, want 2", n)
+	if n := c.shards[0].evictions.Load(); n != uint64(batch) {
+		t.Errorf("evictions = %d, want %d", n, batch)
 	}
-	if n := c.TotalActiveFlows(); n != 63 {
-		t.Errorf("TotalActiveFlows = %d, want 63", n)
+	if n := c.TotalActiveFlows(); n != uint64(64-batch+1) {
+		t.Errorf("TotalActiveFlows = %d, want %d", n, 64-batch+1)
 	}
 }
 
@@ -409,3 +413,24 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestIdleBuckets(t *testing.T) {
+	// Every idle time falls in the bucket whose range holds it, and the
+	// buckets tile the range without gaps.
+	var next uint64
+	for b := range idleBuckets {
+		lo, width := idleRange(b)
+		if lo != next {
+			t.Fatalf("bucket %d starts at %d, want %d", b, lo, next)
+		}
+		for _, d := range []uint64{lo, lo + width/2, lo + width - 1} {
+			if got := idleBucket(d); got != b {
+				t.Fatalf("idleBucket(%d) = %d, want %d", d, got, b)
+			}
+		}
+		next = lo + width
+	}
+	if next != 1<<32 {
+		t.Errorf("buckets end at %d, want 2^32", next)
+	}
+}
