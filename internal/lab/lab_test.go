@@ -1,0 +1,121 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/patronus-sdwan/patronus/internal/api/edgeapi"
+	"github.com/patronus-sdwan/patronus/internal/edge/probe"
+	"github.com/patronus-sdwan/patronus/internal/sdwan"
+)
+
+// startLab builds a lab and runs it until the test ends.
+func startLab(t *testing.T, cfg Config) *Lab {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	l, err := New(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := l.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("lab run: %v", err)
+		}
+	})
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		if err := l.Close(); err != nil {
+			t.Errorf("lab close: %v", err)
+		}
+	})
+	return l
+}
+
+// waitFor polls cond every 20 ms until it holds or d passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// allUp waits until every path of every edge is Up.
+func allUp(t *testing.T, l *Lab, d time.Duration) {
+	t.Helper()
+	waitFor(t, d, "every path Up", func() bool {
+		n := 0
+		for _, s := range l.Sites() {
+			for _, p := range l.Agent(s).Paths() {
+				if p.Metrics.State != probe.StateUp {
+					return false
+				}
+				n++
+			}
+		}
+		return n == l.PathCount()
+	})
+}
+
+func TestLabEndToEnd(t *testing.T) {
+	l := startLab(t, Config{Sites: 3, Links: 2, Probe: edgeapi.ProbeSettings{IntervalMs: 20}, ReportInterval: 200 * time.Millisecond})
+	// 6 links, each with a path to the 4 links of the other two sites.
+	if got := l.PathCount(); got != 24 {
+		t.Fatalf("paths = %d, want 24", got)
+	}
+	allUp(t, l, 10*time.Second)
+
+	ctx := context.Background()
+	st := l.Controller.Store
+	id := l.PathID("site-1/wan1", "site-2/wan2")
+	waitFor(t, 5*time.Second, "the controller to see the path Up with metrics", func() bool {
+		p, err := st.Read().Path(ctx, id)
+		if err != nil || p.Status != sdwan.PathUp {
+			return false
+		}
+		_, err = st.Read().LatestPathMetrics(ctx, id)
+		return err == nil
+	})
+
+	// An on-demand check goes through the owning edge.
+	m, err := l.Hub.CheckPathHealth(ctx, id)
+	if err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	if m.PacketLossPct != 0 || m.LatencyMs <= 0 || m.LatencyMs > 50 || m.Score < 90 {
+		t.Errorf("check metrics = %+v, want a clean loopback path", m)
+	}
+
+	// Cutting a link takes its paths Down at the edge and in the store.
+	l.Link("site-1/wan1").SetDown(true)
+	waitFor(t, 5*time.Second, "the controller to see the cut path Down", func() bool {
+		p, err := st.Read().Path(ctx, id)
+		return err == nil && p.Status == sdwan.PathDown
+	})
+	other := l.PathID("site-1/wan2", "site-2/wan2")
+	if p, _ := st.Read().Path(ctx, other); p.Status != sdwan.PathUp {
+		t.Errorf("path on the other link is %s, want up", p.Status)
+	}
+	l.Link("site-1/wan1").SetDown(false)
+	waitFor(t, 10*time.Second, "the path to come back", func() bool {
+		p, err := st.Read().Path(ctx, id)
+		return err == nil && p.Status != sdwan.PathDown
+	})
+
+	a, err := l.Controller.Service.PathAvailability(ctx, authAdmin(t, l), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Day.Down <= 0 || a.Day.Up <= 0 || len(a.Last) < 3 {
+		t.Errorf("availability = %+v, want time Up and Down and 3+ transitions", a)
+	}
+}
