@@ -26,7 +26,7 @@ type batch struct {
 type pathTun struct {
 	name  string
 	mtu   int
-	in    chan *batch // from the engine
+	in    chan *batch                     // from the engine
 	recv  func(bufs [][]byte, offset int) // to the engine
 	done  chan struct{}
 	once  sync.Once
@@ -114,6 +114,12 @@ func (t *pathTun) Write(bufs [][]byte, offset int) (int, error) {
 		return 0, os.ErrClosed
 	default:
 	}
+	bytes := 0
+	for _, b := range bufs {
+		bytes += len(b) - offset
+	}
+	t.stats.rxPackets.Add(uint64(len(bufs)))
+	t.stats.rxBytes.Add(uint64(bytes))
 	t.recv(bufs, offset)
 	return len(bufs), nil
 }

@@ -1,0 +1,513 @@
+package dataplane
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.zx2c4.com/wireguard/tun"
+
+	"github.com/patronus-sdwan/patronus/internal/edge/dataplane/classify"
+	"github.com/patronus-sdwan/patronus/internal/edge/probe"
+	"github.com/patronus-sdwan/patronus/internal/packet"
+	"github.com/patronus-sdwan/patronus/internal/sdwan"
+	"github.com/patronus-sdwan/patronus/internal/stats"
+)
+
+// Options are the engine's dependencies and fixed settings.
+type Options struct {
+	// Logger receives the engine's and WireGuard's logs.
+	Logger *slog.Logger
+	// Stats counts every classified packet against its policy (policy
+	// ID 0 for unmatched traffic). Nil counts nothing.
+	Stats *stats.Collector
+	// OnEvent, if set, receives every failover, failback and forced
+	// failover, in order, from the goroutine that caused it.
+	OnEvent func(Event)
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// AfterFunc schedules the end of a hold-down; time.AfterFunc when nil.
+	AfterFunc func(time.Duration, func()) *time.Timer
+	// MTU is the tunnels' inner MTU; 1420 (WireGuard's default) when zero.
+	MTU int
+	// FlowCapacity bounds the flow table; 1<<16 flows when zero.
+	FlowCapacity int
+	// FlowIdle is how long an idle flow keeps its path; 2 minutes when
+	// zero.
+	FlowIdle time.Duration
+}
+
+// Engine is one site's data plane. Create it with New, drive it with Set,
+// UpdatePath, Force and ClearForce (all safe for concurrent use and safe
+// to repeat), and Close it.
+type Engine struct {
+	site tun.Device
+	log  *slog.Logger
+	opts Options
+	pool *batchPool
+
+	snap atomic.Pointer[snapshot]
+
+	// The classifier and the fragment table belong to the TX goroutine.
+	cls   *classify.Classifier
+	frags *packet.FragTable
+
+	mu     sync.Mutex // guards what follows, and serialises control
+	evMu   sync.Mutex // keeps events in order; taken before mu is released
+	closed bool
+	ctl    control
+
+	counters engineCounters
+	txDone   chan struct{}
+}
+
+// snapshot is what the packet paths read: replaced whole on every change.
+type snapshot struct {
+	table  *classify.Table
+	paths  []*pathTun // by handle; nil where no path
+	local  []netip.Prefix
+	tunMTU int
+}
+
+// engineCounters count the packets the engine did not forward, by reason.
+type engineCounters struct {
+	txPackets  atomic.Uint64 // read from the site device
+	badPackets atomic.Uint64 // unparsable
+	noRoute    atomic.Uint64 // no peer holds the destination
+	policyDrop atomic.Uint64 // dropped by a policy
+	noPath     atomic.Uint64 // no usable path to the peer
+	rxFiltered atomic.Uint64 // decrypted, but not for the site's prefixes
+	rxErrors   atomic.Uint64 // the site device refused a write
+}
+
+// New starts an engine reading site, which it owns from now on: Close
+// closes it. The engine forwards nothing until Set gives it paths.
+func New(site tun.Device, opts Options) (*Engine, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.AfterFunc == nil {
+		opts.AfterFunc = time.AfterFunc
+	}
+	if opts.MTU == 0 {
+		opts.MTU = 1420
+	}
+	if opts.FlowCapacity == 0 {
+		opts.FlowCapacity = 1 << 16
+	}
+	if opts.FlowIdle == 0 {
+		opts.FlowIdle = 2 * time.Minute
+	}
+	siteMTU, err := site.MTU()
+	if err != nil {
+		return nil, fmt.Errorf("dataplane: site device MTU: %w", err)
+	}
+	e := &Engine{
+		site:   site,
+		log:    opts.Logger,
+		opts:   opts,
+		pool:   newBatchPool(max(siteMTU, opts.MTU)),
+		cls:    classify.NewClassifier(classify.NewFlowTable(opts.FlowCapacity, uint32(opts.FlowIdle/tick))),
+		frags:  packet.NewFragTable(1024, 0, opts.Now),
+		txDone: make(chan struct{}),
+	}
+	e.ctl.init()
+	empty, err := e.ctl.compile(nil)
+	if err != nil {
+		return nil, err
+	}
+	e.snap.Store(&snapshot{table: &classify.Table{Rules: empty, EligibleWords: 1}})
+	go e.txLoop()
+	return e, nil
+}
+
+// tick is the resolution of the flow table's clock.
+const tick = time.Second / 64
+
+func (e *Engine) ticks() uint32 { return uint32(e.opts.Now().UnixNano() / int64(tick)) }
+
+// Set applies cfg: links, tunnels, peers, paths and policies. It changes
+// only what differs from the current state, so repeating it is cheap and
+// keeps every tunnel's session, and policies take effect at once (each
+// flow re-checks its decision on its next packet).
+func (e *Engine) Set(cfg Config) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return errors.New("dataplane: engine closed")
+	}
+	err := e.applyLocked(cfg)
+	evs := e.rebuildLocked()
+	e.deliverUnlock(evs)
+	return err
+}
+
+// applyLocked reconciles links and tunnels to cfg and recompiles the rules.
+func (e *Engine) applyLocked(cfg Config) error {
+	c := &e.ctl
+	if cfg.HoldDown == 0 {
+		cfg.HoldDown = DefaultHoldDown
+	}
+	if cfg.Keepalive == 0 {
+		cfg.Keepalive = DefaultKeepalive
+	}
+	// Links: new ones start, replaced or removed ones close after the
+	// tunnels on them.
+	var closeLinks []*link
+	want := map[string]Link{}
+	for _, l := range cfg.Links {
+		want[l.Name] = l
+	}
+	for name, l := range c.links {
+		if w, ok := want[name]; !ok || w.Conn != l.conn {
+			closeLinks = append(closeLinks, l)
+			delete(c.links, name)
+		}
+	}
+	for _, l := range cfg.Links {
+		if c.links[l.Name] == nil {
+			c.links[l.Name] = newLink(l.Name, l.Conn, e.log)
+		}
+	}
+	peers := map[string]Peer{}
+	for _, p := range cfg.Peers {
+		peers[p.ID] = p
+	}
+	// Tunnels: one per path, replaced when its link or endpoint changes.
+	var errs []error
+	keep := map[string]bool{}
+	for _, p := range cfg.Paths {
+		keep[p.ID] = true
+		l := c.links[p.Link]
+		t := c.tunnels[p.ID]
+		if t != nil && (t.link != l || t.remote != p.Remote) {
+			e.removeTunnelLocked(p.ID)
+			t = nil
+		}
+		if t == nil {
+			h := c.allocHandle()
+			name := fmt.Sprintf("ptn%d-%d", c.instance, h)
+			t = newTunnel(p.ID, name, l, p.Remote, e.opts.MTU, e.receiver(), e.pool.put, e.log)
+			c.tunnels[p.ID] = t
+			c.handles[p.ID] = h
+			c.byHandle[h] = t
+			if _, ok := c.states[p.ID]; !ok {
+				// Until the path monitor reports, a configured path is
+				// assumed usable, so traffic flows from the start.
+				c.states[p.ID] = &pathState{status: sdwan.PathUp}
+			}
+		}
+		peer := peers[p.Peer]
+		tc := tunnelConfig{private: cfg.PrivateKey, peer: peer.PublicKey, remote: p.Remote,
+			allowed: prefixList(peer.Prefixes), keepalive: max(cfg.Keepalive, 0)}
+		if err := t.configure(tc); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for id := range c.tunnels {
+		if !keep[id] {
+			e.removeTunnelLocked(id)
+			delete(c.states, id)
+		}
+	}
+	for _, l := range closeLinks {
+		l.close()
+	}
+	c.cfg = cfg
+	rules, err := c.compile(&cfg)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	c.rules = rules
+	return errors.Join(errs...)
+}
+
+func (e *Engine) removeTunnelLocked(id string) {
+	c := &e.ctl
+	t := c.tunnels[id]
+	if t == nil {
+		return
+	}
+	t.close()
+	h := c.handles[id]
+	delete(c.tunnels, id)
+	delete(c.handles, id)
+	c.byHandle[h] = nil
+	c.freeHandles = append(c.freeHandles, h)
+}
+
+// receiver returns the receive function of a new tunnel: packets its device
+// decrypted go to the site device if they are for the site's prefixes.
+// WireGuard calls it from the peer's one receive goroutine, so the scratch
+// slice needs no lock.
+func (e *Engine) receiver() func([][]byte, int) {
+	var kept [][]byte
+	return func(bufs [][]byte, offset int) {
+		local := e.snap.Load().local
+		kept = kept[:0]
+		for _, b := range bufs {
+			if dst, ok := dstAddr(b[offset:]); ok && containsAddr(local, dst) {
+				kept = append(kept, b)
+			} else {
+				e.counters.rxFiltered.Add(1)
+			}
+		}
+		if len(kept) == 0 {
+			return
+		}
+		if _, err := e.site.Write(kept, offset); err != nil {
+			e.counters.rxErrors.Add(uint64(len(kept)))
+		}
+	}
+}
+
+// dstAddr reads the destination of an IP packet.
+func dstAddr(p []byte) (netip.Addr, bool) {
+	if len(p) < 20 {
+		return netip.Addr{}, false
+	}
+	switch p[0] >> 4 {
+	case 4:
+		return netip.AddrFrom4([4]byte(p[16:20])), true
+	case 6:
+		if len(p) >= 40 {
+			return netip.AddrFrom16([16]byte(p[24:40])), true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func containsAddr(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// txLoop reads the site's packets, classifies them and queues each batch
+// for its path. It is the only goroutine touching the classifier.
+func (e *Engine) txLoop() {
+	defer close(e.txDone)
+	bs := min(e.site.BatchSize(), batchSize)
+	var pending []*batch
+	var dest [batchSize]int32
+	for {
+		b := e.pool.get()
+		n, err := e.site.Read(b.bufs[:bs], b.sizes, batchOffset)
+		if err != nil {
+			e.pool.put(b)
+			if errors.Is(err, os.ErrClosed) || e.isClosed() {
+				return
+			}
+			if errors.Is(err, tun.ErrTooManySegments) {
+				continue // the device dropped a GSO packet it could not split
+			}
+			e.log.Warn("dataplane: site read", "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		b.n = n
+		snap := e.snap.Load()
+		now := e.ticks()
+		e.counters.txPackets.Add(uint64(n))
+		same := true
+		for i := range n {
+			dest[i] = e.decide(b.bufs[i][batchOffset:batchOffset+b.sizes[i]], snap, now)
+			if dest[i] != dest[0] {
+				same = false
+			}
+		}
+		if n == 0 {
+			e.pool.put(b)
+			continue
+		}
+		if same {
+			// The usual case: a batch of one flow, or of flows on one path.
+			if pt := snap.path(dest[0]); pt != nil {
+				pt.send(b)
+			} else {
+				e.pool.put(b)
+			}
+			continue
+		}
+		if len(pending) < len(snap.paths) {
+			pending = make([]*batch, len(snap.paths))
+		}
+		for i := range n {
+			h := dest[i]
+			if snap.path(h) == nil {
+				continue
+			}
+			pb := pending[h]
+			if pb == nil {
+				pb = e.pool.get()
+				pending[h] = pb
+			}
+			// Buffers of one pool are interchangeable: swap, not copy.
+			pb.bufs[pb.n], b.bufs[i] = b.bufs[i], pb.bufs[pb.n]
+			pb.sizes[pb.n] = b.sizes[i]
+			pb.n++
+		}
+		e.pool.put(b)
+		for h, pb := range pending {
+			if pb != nil {
+				snap.paths[h].send(pb)
+				pending[h] = nil
+			}
+		}
+	}
+}
+
+func (s *snapshot) path(h int32) *pathTun {
+	if h < 0 || int(h) >= len(s.paths) {
+		return nil
+	}
+	return s.paths[h]
+}
+
+// decide classifies one packet, counts it, and returns its path handle or
+// classify.NoPath.
+func (e *Engine) decide(pkt []byte, snap *snapshot, now uint32) int32 {
+	p, err := packet.Parse(pkt)
+	if err != nil {
+		e.counters.badPackets.Add(1)
+		return classify.NoPath
+	}
+	if p.Fragmented() {
+		e.frags.Resolve(&p)
+	}
+	r := e.cls.Classify(&p.Key, snap.table, now)
+	switch {
+	case r.NoRoute:
+		e.counters.noRoute.Add(1)
+		return classify.NoPath
+	case r.Drop:
+		e.counters.policyDrop.Add(1)
+	case r.Path == classify.NoPath:
+		e.counters.noPath.Add(1)
+	}
+	if e.opts.Stats != nil {
+		e.opts.Stats.RecordPacket(r.PolicyID, p.Key, p.Length)
+	}
+	return r.Path
+}
+
+func (e *Engine) isClosed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
+}
+
+// ProbeConn returns the probe side of a link's socket, for the path
+// monitor's probe.Mux: it receives the probe packets arriving on the link
+// and sends through the link, so probes cross exactly what the tunnels
+// cross. Asking again detaches the previous one. Closing it leaves the
+// link open.
+func (e *Engine) ProbeConn(linkName string) (probe.PacketConn, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.ctl.links[linkName]
+	if l == nil {
+		return nil, fmt.Errorf("dataplane: no link %q", linkName)
+	}
+	return l.newProbeConn(), nil
+}
+
+// Close stops the engine: the site device, every tunnel and every link's
+// socket are closed, and every goroutine the engine started has returned.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	c := &e.ctl
+	c.stopTimer()
+	err := e.site.Close()
+	<-e.txDone
+	for id := range c.tunnels {
+		e.removeTunnelLocked(id)
+	}
+	for name, l := range c.links {
+		l.close()
+		delete(c.links, name)
+	}
+	e.mu.Unlock()
+	return err
+}
+
+// PathStats are one path's counters and state.
+type PathStats struct {
+	ID     string
+	Link   string
+	Remote netip.AddrPort
+	Status sdwan.PathStatus
+	// TxPackets and TxBytes count the inner packets handed to the path's
+	// tunnel; RxPackets and RxBytes those it decrypted.
+	TxPackets, TxBytes uint64
+	RxPackets, RxBytes uint64
+	// RxDropped counts datagrams from the path's endpoint dropped because
+	// its tunnel was not keeping up.
+	RxDropped uint64
+}
+
+// Stats are the engine's counters.
+type Stats struct {
+	Paths                        []PathStats // ordered by ID
+	SitePackets                  uint64      // read from the site device
+	BadPackets, NoRoute, NoPath  uint64
+	PolicyDrops                  uint64
+	RxFiltered, RxErrors         uint64
+	UnknownSource, ProbesDropped uint64
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var s Stats
+	for id, t := range e.ctl.tunnels {
+		s.Paths = append(s.Paths, PathStats{
+			ID: id, Link: t.link.name, Remote: t.remote, Status: e.ctl.states[id].status,
+			TxPackets: t.stats.txPackets.Load(), TxBytes: t.stats.txBytes.Load(),
+			RxPackets: t.stats.rxPackets.Load(), RxBytes: t.stats.rxBytes.Load(),
+			RxDropped: t.bind.dropped.Load(),
+		})
+	}
+	slices.SortFunc(s.Paths, func(a, b PathStats) int { return cmpString(a.ID, b.ID) })
+	for _, l := range e.ctl.links {
+		s.UnknownSource += l.unknown.Load()
+		if pc := l.probe.Load(); pc != nil {
+			s.ProbesDropped += pc.dropped.Load()
+		}
+	}
+	c := &e.counters
+	s.SitePackets, s.BadPackets, s.NoRoute, s.NoPath = c.txPackets.Load(), c.badPackets.Load(), c.noRoute.Load(), c.noPath.Load()
+	s.PolicyDrops, s.RxFiltered, s.RxErrors = c.policyDrop.Load(), c.rxFiltered.Load(), c.rxErrors.Load()
+	return s
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
