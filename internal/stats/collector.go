@@ -142,8 +142,8 @@ func (c *Collector) refreshClock() uint32 {
 	return t
 }
 
-// RecordPacket counts a packet of size bytes of flow key against a policy.
-// A flow belongs to the policy of its latest packet: if the classifier
+// RecordPacket counts a packet of size bytes (a negative size counts as 0)
+// of flow key against a policy. A flow belongs to the policy of its latest packet: if the classifier
 // moves a flow to another policy, the flow moves with it.
 func (c *Collector) RecordPacket(policyID int64, key sdwan.FlowKey, size int) {
 	// This is the packet path, written out by hand so that it inlines
@@ -180,7 +180,7 @@ func (c *Collector) RecordPacket(policyID int64, key sdwan.FlowKey, size int) {
 	}
 	st := p.stripe(si)
 	st.packets.Add(1)
-	st.bytes.Add(uint64(size))
+	st.bytes.Add(uint64(max(size, 0)))
 }
 
 // recordFlow is RecordPacket's path for a flow not in its home slot, or
