@@ -143,8 +143,9 @@ func (c *Collector) refreshClock() uint32 {
 }
 
 // RecordPacket counts a packet of size bytes (a negative size counts as 0)
-// of flow key against a policy. A flow belongs to the policy of its latest packet: if the classifier
-// moves a flow to another policy, the flow moves with it.
+// of flow key against a policy. A flow belongs to the policy of its latest
+// packet: if the classifier moves a flow to another policy, the flow moves
+// with it, and counts as opened under the new one.
 func (c *Collector) RecordPacket(policyID int64, key sdwan.FlowKey, size int) {
 	// This is the packet path, written out by hand so that it inlines
 	// into one function with the key in registers: find the policy,

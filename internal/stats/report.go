@@ -11,9 +11,12 @@ import (
 // Unlike PolicyStats they ignore resets, so differences between two
 // readings are always the traffic in between.
 type Counters struct {
-	PolicyID    int64
-	Packets     uint64
-	Bytes       uint64
+	PolicyID int64
+	Packets  uint64
+	Bytes    uint64
+	// FlowsOpened counts flows that entered the flow table under the
+	// policy: new flows, flows back after eviction or cleanup, and
+	// flows the classifier moved to this policy.
 	FlowsOpened uint64
 	// ActiveFlows is a gauge: the flows in the table now.
 	ActiveFlows uint64
