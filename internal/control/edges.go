@@ -72,7 +72,7 @@ type EdgeHub struct {
 
 type edgeConn struct {
 	siteID string
-	checks chan edgeapi.Check
+	asks   chan edgeapi.Message // checks and failovers for this edge
 }
 
 type pendingCheck struct {
@@ -258,8 +258,8 @@ func allPaths(ctx context.Context, q store.Q, f store.PathFilter) ([]sdwan.Path,
 
 // Stream serves an edge's change stream (edgeapi.Backend): the site's
 // configuration at once unless the edge already runs version since, then
-// again a debounce after any change that alters it, and the checks asked
-// of this edge.
+// again a debounce after any change that alters it, and the checks and
+// failovers asked of this edge.
 func (h *EdgeHub) Stream(ctx context.Context, p auth.Principal, since string) (<-chan edgeapi.Message, error) {
 	cfg, err := h.DesiredConfig(ctx, p)
 	if err != nil {
@@ -268,7 +268,7 @@ func (h *EdgeHub) Stream(ctx context.Context, p auth.Principal, since string) (<
 	// Subscribe before anything can change after the read above, so that
 	// no change falls between the two.
 	sub := h.svc.bus.Subscribe(ctx, 256, events.Kinds(configKinds...))
-	c := &edgeConn{siteID: p.SiteID, checks: make(chan edgeapi.Check, 16)}
+	c := &edgeConn{siteID: p.SiteID, asks: make(chan edgeapi.Message, 16)}
 	h.addConn(c)
 	out := make(chan edgeapi.Message, 4)
 	go func() {
@@ -323,8 +323,8 @@ func (h *EdgeHub) Stream(ctx context.Context, p auth.Principal, since string) (<
 				if !offer(cfg) {
 					return
 				}
-			case chk := <-c.checks:
-				if !send(edgeapi.Message{Type: edgeapi.MsgCheck, Check: &chk}) {
+			case m := <-c.asks:
+				if !send(m) {
 					return
 				}
 			}

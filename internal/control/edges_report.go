@@ -152,71 +152,98 @@ func (h *EdgeHub) CompleteCheck(ctx context.Context, p auth.Principal, r edgeapi
 	return nil
 }
 
-// CheckPathHealth asks the edge that owns a path (its source site's) for
-// an immediate burst of probes and returns what they measured. It fails
-// with an error wrapping sdwan.ErrUnavailable when no edge of that site is
-// connected or the edge does not answer within the check timeout, and
-// with sdwan.ErrNotFound for an unknown path. The caller authorises.
-func (h *EdgeHub) CheckPathHealth(ctx context.Context, pathID string) (sdwan.PathMetrics, error) {
-	q := h.svc.st.Read()
-	path, err := q.Path(ctx, pathID)
-	if err != nil {
-		return sdwan.PathMetrics{}, err
-	}
-	siteName := path.SrcSiteID
-	if s, err := q.Site(ctx, path.SrcSiteID); err == nil {
+// ask sends a check or failover down the stream of the newest connected
+// edge of a site and waits for its answer until the check timeout.
+func (h *EdgeHub) ask(ctx context.Context, siteID, id string, m edgeapi.Message) (edgeapi.CheckResult, error) {
+	siteName := siteID
+	if s, err := h.svc.st.Read().Site(ctx, siteID); err == nil {
 		siteName = s.Name
 	}
-	chk := edgeapi.Check{ID: rand.Text(), PathID: pathID, Probes: h.cfg.CheckProbes, TimeoutMs: int(h.cfg.CheckTimeout / time.Millisecond)}
-	pc := &pendingCheck{siteID: path.SrcSiteID, result: make(chan edgeapi.CheckResult, 1)}
+	pc := &pendingCheck{siteID: siteID, result: make(chan edgeapi.CheckResult, 1)}
 	h.mu.Lock()
-	cs := h.conns[path.SrcSiteID]
+	cs := h.conns[siteID]
 	var conn *edgeConn
 	if len(cs) > 0 {
 		conn = cs[len(cs)-1]
-		h.checks[chk.ID] = pc
+		h.checks[id] = pc
 	}
 	h.mu.Unlock()
 	if conn == nil {
-		return sdwan.PathMetrics{}, fmt.Errorf("%w: no edge connected for site %s", sdwan.ErrUnavailable, siteName)
+		return edgeapi.CheckResult{}, fmt.Errorf("%w: no edge connected for site %s; start the site's edge (patronus edge) and try again", sdwan.ErrUnavailable, siteName)
 	}
 	defer func() {
 		h.mu.Lock()
-		delete(h.checks, chk.ID)
+		delete(h.checks, id)
 		h.mu.Unlock()
 	}()
 	timer := time.NewTimer(h.cfg.CheckTimeout)
 	defer timer.Stop()
 	select {
-	case conn.checks <- chk:
+	case conn.asks <- m:
 	case <-timer.C:
-		return sdwan.PathMetrics{}, fmt.Errorf("%w: the edge of site %s is too busy to take a check", sdwan.ErrUnavailable, siteName)
+		return edgeapi.CheckResult{}, fmt.Errorf("%w: the edge of site %s is too busy to take a %s", sdwan.ErrUnavailable, siteName, m.Type)
 	case <-ctx.Done():
-		return sdwan.PathMetrics{}, ctx.Err()
+		return edgeapi.CheckResult{}, ctx.Err()
 	}
 	var r edgeapi.CheckResult
 	select {
 	case r = <-pc.result:
 	case <-timer.C:
-		return sdwan.PathMetrics{}, fmt.Errorf("%w: the edge of site %s did not answer the check of path %s within %v",
-			sdwan.ErrUnavailable, siteName, pathID, h.cfg.CheckTimeout)
+		return edgeapi.CheckResult{}, fmt.Errorf("%w: the edge of site %s did not answer the %s within %v", sdwan.ErrUnavailable, siteName, m.Type, h.cfg.CheckTimeout)
 	case <-ctx.Done():
-		return sdwan.PathMetrics{}, ctx.Err()
+		return edgeapi.CheckResult{}, ctx.Err()
 	}
 	if r.Error != "" {
-		return sdwan.PathMetrics{}, fmt.Errorf("%w: the edge of site %s could not check path %s: %s", sdwan.ErrUnavailable, siteName, pathID, r.Error)
+		return r, fmt.Errorf("%w: the edge of site %s could not do the %s: %s", sdwan.ErrUnavailable, siteName, m.Type, r.Error)
+	}
+	return r, nil
+}
+
+// CheckPathHealth asks the edge that owns a path (its source site's) for
+// an immediate burst of probes and returns what they measured, recording
+// a health_check path event. It fails with an error wrapping
+// sdwan.ErrUnavailable when no edge of that site is connected to this
+// replica or the edge does not answer within the check timeout. The
+// caller authorises. It implements the GraphQL API's EdgeHub.
+func (h *EdgeHub) CheckPathHealth(ctx context.Context, path sdwan.Path) (sdwan.PathMetrics, error) {
+	id := rand.Text()
+	chk := edgeapi.Check{ID: id, PathID: path.ID, Probes: h.cfg.CheckProbes, TimeoutMs: int(h.cfg.CheckTimeout / time.Millisecond)}
+	r, err := h.ask(ctx, path.SrcSiteID, id, edgeapi.Message{Type: edgeapi.MsgCheck, Check: &chk})
+	if err != nil {
+		return sdwan.PathMetrics{}, err
 	}
 	m := r.Metrics.PathMetrics()
-	m.PathID = pathID
+	m.PathID = path.ID
 	if err := m.Validate(); err != nil {
-		return sdwan.PathMetrics{}, fmt.Errorf("control: check of path %s: the edge sent %w", pathID, err)
+		return sdwan.PathMetrics{}, fmt.Errorf("control: check of path %s: the edge sent %w", path.ID, err)
 	}
 	err = h.svc.st.Tx(ctx, func(q store.Q) error {
-		return q.AddPathEvent(ctx, &store.PathEvent{PathID: pathID, Kind: "health_check", From: path.Status, To: path.Status,
+		return q.AddPathEvent(ctx, &store.PathEvent{PathID: path.ID, Kind: "health_check", From: path.Status, To: path.Status,
 			Reason: fmt.Sprintf("on-demand check: %d/%d answered, %.2f ms, loss %.1f%%", r.Received, r.Sent, m.LatencyMs, m.PacketLossPct)})
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
-		h.log.Warn("record health check", "path", pathID, "err", err)
+		h.log.Warn("record health check", "path", path.ID, "err", err)
 	}
 	return m, nil
+}
+
+// CheckPathHealthByID is CheckPathHealth for a path named by its ID.
+func (h *EdgeHub) CheckPathHealthByID(ctx context.Context, pathID string) (sdwan.PathMetrics, error) {
+	path, err := h.svc.st.Read().Path(ctx, pathID)
+	if err != nil {
+		return sdwan.PathMetrics{}, err
+	}
+	return h.CheckPathHealth(ctx, path)
+}
+
+// Failover asks the edge that owns a path to move the flows on it to
+// target (a path ID; empty means the best eligible path) and waits for
+// its acknowledgement. What moving flows means is the edge's data plane's
+// business; an edge without one answers that it cannot. The caller
+// authorises and audits. It implements the GraphQL API's EdgeHub.
+func (h *EdgeHub) Failover(ctx context.Context, path sdwan.Path, target, reason string) error {
+	id := rand.Text()
+	_, err := h.ask(ctx, path.SrcSiteID, id, edgeapi.Message{Type: edgeapi.MsgFailover,
+		Failover: &edgeapi.Failover{ID: id, PathID: path.ID, Target: target, Reason: reason}})
+	return err
 }

@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -87,12 +88,18 @@ func TestLabEndToEnd(t *testing.T) {
 	})
 
 	// An on-demand check goes through the owning edge.
-	m, err := l.Hub.CheckPathHealth(ctx, id)
+	m, err := l.Hub.CheckPathHealthByID(ctx, id)
 	if err != nil {
 		t.Fatalf("check: %v", err)
 	}
 	if m.PacketLossPct != 0 || m.LatencyMs <= 0 || m.LatencyMs > 50 || m.Score < 90 {
 		t.Errorf("check metrics = %+v, want a clean loopback path", m)
+	}
+
+	// The lab's edges have no data plane, and say so.
+	path, _ := st.Read().Path(ctx, id)
+	if err := l.Hub.Failover(ctx, path, "", "test"); !errors.Is(err, sdwan.ErrUnavailable) || !strings.Contains(err.Error(), "no data plane") {
+		t.Errorf("failover = %v, want unavailable: no data plane", err)
 	}
 
 	// Cutting a link takes its paths Down at the edge and in the store.

@@ -9,10 +9,10 @@
 //
 //	GET  /api/v1/edge/config            the site's desired configuration (ETag; If-None-Match gives 304)
 //	GET  /api/v1/edge/stream?since=V    newline-delimited JSON Messages: a config whenever it differs
-//	                                    from version V, on-demand checks, and a ping every PingInterval
+//	                                    from version V, on-demand checks and failovers, and a ping every PingInterval
 //	POST /api/v1/edge/metrics           a MetricsBatch
 //	POST /api/v1/edge/states            a StateBatch
-//	POST /api/v1/edge/checks/{id}       a CheckResult
+//	POST /api/v1/edge/checks/{id}       a CheckResult: the answer to a check or a failover
 //
 // Why a stream of newline-delimited JSON over one long GET rather than
 // long polls or a WebSocket: the controller must push checks as well as

@@ -168,8 +168,17 @@ type Check struct {
 	TimeoutMs int    `json:"timeoutMs"`
 }
 
-// CheckResult is an edge's answer to a Check: what the burst measured, or
-// why it could not run.
+// Failover asks an edge to move the flows on a path to target (another
+// path's ID), or to the best eligible path when Target is empty.
+type Failover struct {
+	ID     string `json:"id"`
+	PathID string `json:"pathId"`
+	Target string `json:"target,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// CheckResult is an edge's answer to a Check (what the burst measured) or
+// to a Failover (only ID and Error), or why it could not be done.
 type CheckResult struct {
 	ID       string  `json:"id"`
 	PathID   string  `json:"pathId"`
@@ -181,16 +190,18 @@ type CheckResult struct {
 
 // Message kinds on the stream.
 const (
-	MsgConfig = "config"
-	MsgCheck  = "check"
-	MsgPing   = "ping"
+	MsgConfig   = "config"
+	MsgCheck    = "check"
+	MsgFailover = "failover"
+	MsgPing     = "ping"
 )
 
 // Message is one line of the stream.
 type Message struct {
-	Type   string  `json:"type"`
-	Config *Config `json:"config,omitempty"`
-	Check  *Check  `json:"check,omitempty"`
+	Type     string    `json:"type"`
+	Config   *Config   `json:"config,omitempty"`
+	Check    *Check    `json:"check,omitempty"`
+	Failover *Failover `json:"failover,omitempty"`
 }
 
 // ErrBadMessage reports a stream line that is not a valid Message.
@@ -213,6 +224,10 @@ func DecodeMessage(b []byte) (Message, error) {
 		}
 		if m.Check.Probes < 1 || m.Check.Probes > 1000 {
 			return Message{}, fmt.Errorf("%w: check asks for %d probes, want 1 to 1000", ErrBadMessage, m.Check.Probes)
+		}
+	case MsgFailover:
+		if m.Failover == nil || m.Failover.ID == "" || m.Failover.PathID == "" {
+			return Message{}, fmt.Errorf("%w: failover message without an id and path", ErrBadMessage)
 		}
 	case MsgPing:
 	default:

@@ -37,6 +37,11 @@ type Config struct {
 	StreamIdle time.Duration
 	// HTTPClient carries the requests; nil means a default client.
 	HTTPClient *http.Client
+	// OnFailover, set by the data plane, moves the flows on a path to
+	// target (a path ID; "" means the best eligible path). Without it the
+	// agent answers a failover request with an error: there are no flows
+	// to move.
+	OnFailover func(ctx context.Context, pathID, target, reason string) error
 }
 
 // Agent is a running edge. Create it with New and run it with Run.
@@ -162,6 +167,9 @@ func (a *Agent) handle(ctx context.Context, m edgeapi.Message) error {
 	case edgeapi.MsgCheck:
 		chk := *m.Check
 		a.checks.Go(func() { a.runCheck(ctx, chk) })
+	case edgeapi.MsgFailover:
+		f := *m.Failover
+		a.checks.Go(func() { a.runFailover(ctx, f) })
 	}
 	return nil
 }
@@ -197,6 +205,27 @@ func (a *Agent) runCheck(ctx context.Context, chk edgeapi.Check) {
 	defer cancel()
 	if err := a.client.CompleteCheck(pctx, res); err != nil {
 		a.log.Warn("report check", "path", chk.PathID, "err", err)
+	}
+}
+
+// runFailover hands a failover to the data plane and posts the outcome.
+func (a *Agent) runFailover(ctx context.Context, f edgeapi.Failover) {
+	res := edgeapi.CheckResult{ID: f.ID, PathID: f.PathID}
+	switch {
+	case a.cfg.OnFailover == nil:
+		res.Error = "this edge runs no data plane, so it has no flows to move"
+	default:
+		if _, ok := a.Prober(f.PathID); !ok {
+			res.Error = "this edge has no path " + f.PathID
+		} else if err := a.cfg.OnFailover(ctx, f.PathID, f.Target, f.Reason); err != nil {
+			res.Error = err.Error()
+		}
+	}
+	a.log.Info("failover requested", "path", f.PathID, "target", f.Target, "reason", f.Reason, "err", res.Error)
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := a.client.CompleteCheck(pctx, res); err != nil {
+		a.log.Warn("report failover", "path", f.PathID, "err", err)
 	}
 }
 
