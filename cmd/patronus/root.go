@@ -23,7 +23,8 @@ Start with 'patronus demo' to run a whole SD-WAN on this machine.`,
 	}
 	root.PersistentFlags().String("log-level", envOr("PATRONUS_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
 	root.AddCommand(newControllerCmd(), newUserCmd(), newMigrateCmd(),
-		newLoginCmd(), newSiteCmd(), newEndpointCmd(), newPolicyCmd(), newAPIKeyCmd(), newStatsCmd())
+		newLoginCmd(), newSiteCmd(), newEndpointCmd(), newPolicyCmd(), newAPIKeyCmd(), newStatsCmd(),
+		newEdgeCmd(), newLabCmd(), newDemoCmd(), newPathCmd())
 	return root
 }
 
