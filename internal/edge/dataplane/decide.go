@@ -58,6 +58,9 @@ type slotKey struct {
 type slotState struct {
 	choice string // path chosen for new flows, "" if none
 	epoch  uint32
+	// decided is false until the slot's first decision, which moves no
+	// flow and so is no event.
+	decided bool
 	forced string // path forced onto, if any
 	// bad are the paths that were not eligible at the last rebuild;
 	// recovered holds when each path became eligible again.
@@ -431,6 +434,10 @@ func (e *Engine) forcedPath(policy int64, peer string, paths []candidate, linkOf
 func (e *Engine) transition(ss *slotState, key slotKey, d slotDecision, forced string, now time.Time) (Event, bool) {
 	old := ss.choice
 	ss.choice = d.choice
+	if !ss.decided {
+		ss.decided, ss.forced = true, forced
+		return Event{}, false
+	}
 	ev := Event{Time: now, Policies: []int64{key.policy}, Peer: key.peer, From: old, To: d.choice}
 	if forced != ss.forced {
 		prev := ss.forced

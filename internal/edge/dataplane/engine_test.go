@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ type site struct {
 // link pair: site a's path "a-wanN" goes from a/wanN to b/wanN.
 type pair struct{ a, b *site }
 
-func newSite(t *testing.T, name string, n byte) *site {
+func newSite(t testing.TB, name string, n byte) *site {
 	t.Helper()
 	s := &site{
 		name:   name,
@@ -87,7 +88,7 @@ func (s *site) config(peer *site, policies ...sdwan.Policy) Config {
 	return cfg
 }
 
-func (s *site) set(t *testing.T, cfg Config) {
+func (s *site) set(t testing.TB, cfg Config) {
 	t.Helper()
 	s.cfg = cfg
 	if err := s.eng.Set(cfg); err != nil {
@@ -95,7 +96,7 @@ func (s *site) set(t *testing.T, cfg Config) {
 	}
 }
 
-func newPair(t *testing.T, policies ...sdwan.Policy) *pair {
+func newPair(t testing.TB, policies ...sdwan.Policy) *pair {
 	t.Helper()
 	checkLeaks(t)
 	p := &pair{a: newSite(t, "a", 1), b: newSite(t, "b", 2)}
@@ -123,7 +124,7 @@ func (s *site) pathTx() map[string]uint64 {
 
 // tcpTransfer sends n random bytes from a to b over TCP and checks they
 // arrive intact.
-func tcpTransfer(t *testing.T, p *pair, port uint16, n int) {
+func tcpTransfer(t testing.TB, p *pair, port uint16, n int) {
 	t.Helper()
 	ln, err := p.b.net.ListenTCPAddrPort(netip.AddrPortFrom(p.b.host, port))
 	if err != nil {
@@ -172,10 +173,11 @@ type udpStream struct {
 	received []uint32
 	mu       sync.Mutex
 	stop     chan struct{}
+	stopOnce sync.Once
 	done     chan struct{}
 }
 
-func startUDP(t *testing.T, p *pair, srcPort, dstPort uint16, interval time.Duration, payload int) *udpStream {
+func startUDP(t testing.TB, p *pair, srcPort, dstPort uint16, interval time.Duration, payload int) *udpStream {
 	t.Helper()
 	rc, err := p.b.net.ListenUDPAddrPort(netip.AddrPortFrom(p.b.host, dstPort))
 	if err != nil {
@@ -222,6 +224,7 @@ func startUDP(t *testing.T, p *pair, srcPort, dstPort uint16, interval time.Dura
 			}
 		}
 	}()
+	t.Cleanup(func() { s.finish() })
 	go func() {
 		<-s.stop
 		time.Sleep(200 * time.Millisecond) // let the last datagrams land
@@ -234,9 +237,11 @@ func startUDP(t *testing.T, p *pair, srcPort, dstPort uint16, interval time.Dura
 }
 
 func (s *udpStream) finish() (sent int, received []uint32) {
-	close(s.stop)
+	s.stopOnce.Do(func() { close(s.stop) })
 	<-s.done
-	return s.sent, s.received
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent, slices.Clone(s.received)
 }
 
 func (s *udpStream) count() int {
@@ -246,7 +251,7 @@ func (s *udpStream) count() int {
 }
 
 // waitFor polls cond for up to d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	end := time.Now().Add(d)
 	for !cond() {
