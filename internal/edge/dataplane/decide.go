@@ -61,7 +61,7 @@ type slotState struct {
 	// decided is false until the slot's first decision, which moves no
 	// flow and so is no event.
 	decided bool
-	forced string // path forced onto, if any
+	forced  string // path forced onto, if any
 	// bad are the paths that were not eligible at the last rebuild;
 	// recovered holds when each path became eligible again.
 	bad       map[string]bool
