@@ -341,7 +341,15 @@ func (c *Collector) PolicyStats(policyID int64) (PolicyStats, bool) {
 	if p == nil {
 		return PolicyStats{}, false
 	}
-	return statsOf(p), true
+	// statsOf written out: one call less on a path measured in
+	// nanoseconds.
+	packets, bytes, active := p.live()
+	return PolicyStats{
+		PolicyID:       p.id,
+		PacketsMatched: sub0(packets, p.basePackets.Load()),
+		BytesMatched:   sub0(bytes, p.baseBytes.Load()),
+		ActiveFlows:    active,
+	}, true
 }
 
 func statsOf(p *policyCounters) PolicyStats {
