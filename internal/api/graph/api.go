@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -65,7 +66,7 @@ type API struct {
 	st      *store.Store
 	bus     *events.Bus
 	stats   StatsSource
-	edges   EdgeHub
+	edges   atomic.Pointer[EdgeHub]
 	caches  Caches
 	log     *slog.Logger
 	now     func() time.Time
@@ -88,15 +89,13 @@ func New(cfg Options) (*API, error) {
 	}
 	a := &API{
 		svc: cfg.Service, st: cfg.Service.Store(), bus: cfg.Service.Bus(),
-		stats: cfg.Stats, edges: cfg.Edges, caches: cfg.Caches, log: cfg.Logger, now: cfg.Now,
+		stats: cfg.Stats, caches: cfg.Caches, log: cfg.Logger, now: cfg.Now,
 		version: cfg.Version, checks: cfg.Checks, maxBody: cfg.MaxBodyBytes,
 	}
 	if a.stats == nil {
 		a.stats = stats.NewAggregator()
 	}
-	if a.edges == nil {
-		a.edges = NoEdges{}
-	}
+	a.SetEdges(cfg.Edges)
 	if a.caches.Metrics == nil || a.caches.Routing == nil {
 		a.caches = LocalCaches()
 	}
@@ -245,3 +244,19 @@ func (a *API) Run(ctx context.Context) {
 	a.sampler.run(ctx)
 	<-done
 }
+
+// SetEdges connects the API to the edges (checkPathHealth, failoverPath);
+// nil disconnects it, so those operations report that no edge is
+// connected. The controller calls it when it starts serving edges, which
+// happens after the API is mounted.
+func (a *API) SetEdges(h EdgeHub) {
+	if h == nil {
+		h = NoEdges{}
+	}
+	a.edges.Store(&h)
+}
+
+func (a *API) edgeHub() EdgeHub { return *a.edges.Load() }
+
+// Stats returns the source of live traffic totals the API reads.
+func (a *API) Stats() StatsSource { return a.stats }

@@ -71,7 +71,7 @@ func (r *mutationResolver) CheckPathHealth(ctx context.Context, pathID string) (
 	if err != nil {
 		return nil, notFound(err, "path", pathID)
 	}
-	m, err := r.a.edges.CheckPathHealth(ctx, path)
+	m, err := r.a.edgeHub().CheckPathHealth(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (r *mutationResolver) FailoverPath(ctx context.Context, pathID string, targ
 	if why == "" {
 		why = "manual failover"
 	}
-	if err := r.a.edges.Failover(ctx, path, deref(targetPathID), why); err != nil {
+	if err := r.a.edgeHub().Failover(ctx, path, deref(targetPathID), why); err != nil {
 		return false, err
 	}
 	return true, nil
