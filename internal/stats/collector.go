@@ -135,11 +135,34 @@ func (c *Collector) Run(ctx context.Context) {
 	}
 }
 
+// refreshClock advances the coarse clock to now and returns it. The clock
+// never goes back, even when two goroutines refresh it at once and the one
+// that read the earlier time stores last.
 func (c *Collector) refreshClock() uint32 {
-	d := c.now().Sub(c.epoch)
-	t := uint32(d / TickInterval) // wraps after 2 years; ages use modular differences
-	c.tick.Store(t)
-	return t
+	t := uint32(c.now().Sub(c.epoch) / TickInterval) // wraps after 2 years: see idleTicks
+	for {
+		old := c.tick.Load()
+		if int32(t-old) <= 0 {
+			return old
+		}
+		if c.tick.CompareAndSwap(old, t) {
+			return t
+		}
+	}
+}
+
+// idleTicks returns how long the flow with metadata m has been idle at tick
+// now. Ticks wrap, so the difference is taken modulo 2^32 and read as
+// signed: a stamp after now, which a packet racing the caller can leave,
+// counts as not idle at all rather than as idle for years. The price is that
+// a flow idle for more than 2^31 ticks (a year) reads as fresh: cleanup runs
+// far more often than that.
+func idleTicks(now uint32, m uint64) uint32 {
+	d := now - metaTick(m)
+	if int32(d) < 0 {
+		return 0
+	}
+	return d
 }
 
 // RecordPacket counts a packet of size bytes (a negative size counts as 0)
@@ -267,7 +290,7 @@ func (c *Collector) evict(sh *shard, si uint64, now uint32) {
 	var hist [idleBuckets]int
 	for i := range t.slots {
 		if t.slots[i].w[4].Load() != 0 {
-			hist[idleBucket(uint64(now-metaTick(t.slots[i].meta.Load())))]++
+			hist[idleBucket(uint64(idleTicks(now, t.slots[i].meta.Load())))]++
 		}
 	}
 	b, older := idleBuckets-1, 0
@@ -280,7 +303,7 @@ func (c *Collector) evict(sh *shard, si uint64, now uint32) {
 	gone := c.closer(si)
 	removed := 0
 	if older > 0 {
-		removed, _ = sh.sweep(&c.hash, 0, older, func(m uint64) bool { return uint64(now-metaTick(m)) >= upper }, gone)
+		removed, _ = sh.sweep(&c.hash, 0, older, func(m uint64) bool { return uint64(idleTicks(now, m)) >= upper }, gone)
 	}
 	// Among the flows of bucket b, equally idle as far as the count can
 	// tell, take every stride-th, from where the last eviction stopped.
@@ -291,7 +314,7 @@ func (c *Collector) evict(sh *shard, si uint64, now uint32) {
 	stride := max(1, hist[b]/max(1, need))
 	seen := 0
 	pick := func(m uint64) bool {
-		if uint64(now-metaTick(m)) < floor {
+		if uint64(idleTicks(now, m)) < floor {
 			return false
 		}
 		seen++
@@ -300,7 +323,7 @@ func (c *Collector) evict(sh *shard, si uint64, now uint32) {
 	n, next := sh.sweep(&c.hash, sh.hand, need, pick, gone)
 	if n < need { // the stride overshot: take the rest in order
 		var more int
-		more, next = sh.sweep(&c.hash, next, need-n, func(m uint64) bool { return uint64(now-metaTick(m)) >= floor }, gone)
+		more, next = sh.sweep(&c.hash, next, need-n, func(m uint64) bool { return uint64(idleTicks(now, m)) >= floor }, gone)
 		n += more
 	}
 	sh.hand = next
@@ -311,12 +334,12 @@ func (c *Collector) evict(sh *shard, si uint64, now uint32) {
 // returns how many it removed.
 func (c *Collector) CleanupStaleFlows(maxIdle time.Duration) int {
 	now := c.refreshClock()
-	idle := uint32(min(maxIdle/TickInterval, 1<<31))
+	idle := uint32(min(maxIdle/TickInterval, 1<<31-1))
 	removed := 0
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()
-		n, _ := sh.sweep(&c.hash, 0, sh.live, func(m uint64) bool { return now-metaTick(m) > idle }, c.closer(uint64(i)))
+		n, _ := sh.sweep(&c.hash, 0, sh.live, func(m uint64) bool { return idleTicks(now, m) > idle }, c.closer(uint64(i)))
 		sh.mu.Unlock()
 		sh.expired.Add(uint64(n))
 		removed += n

@@ -434,3 +434,25 @@ func TestIdleBuckets(t *testing.T) {
 		t.Errorf("buckets end at %d, want 2^32", next)
 	}
 }
+
+func TestClockNeverGoesBack(t *testing.T) {
+	c, clk := newTest(t, Config{Capacity: 1024})
+	advance(c, clk, time.Minute)
+	c.RecordPacket(1, flow(1), 1) // stamped a minute in
+	// A refresh that read an earlier time and stores late.
+	clk.Advance(-30 * time.Second)
+	c.refreshClock()
+	if got, want := c.tick.Load(), uint32(time.Minute/TickInterval); got != want {
+		t.Errorf("tick = %d after a late refresh, want %d", got, want)
+	}
+	// A flow stamped after the tick a cleanup uses is not idle.
+	if n := c.CleanupStaleFlows(time.Second); n != 0 {
+		t.Errorf("cleanup removed %d flows stamped in the future", n)
+	}
+	if d := idleTicks(5, metaOf(1, 7)); d != 0 {
+		t.Errorf("idleTicks of a stamp after now = %d, want 0", d)
+	}
+	if d := idleTicks(3, metaOf(1, ^uint32(0))); d != 4 {
+		t.Errorf("idleTicks across the wrap = %d, want 4", d)
+	}
+}
