@@ -22,11 +22,17 @@ export function firstError(errors: GqlError[] | undefined | null): ApiError | nu
 }
 
 /**
- * cleanMessage drops gqlgen's "input: path:" prefix, which says where in
- * the query the error arose: useful to a programmer, noise to an operator.
+ * cleanMessage drops the prefix gqlgen's error formatting adds ("input:",
+ * the line and column, and for a field error the field's path), which says
+ * where in the query the error arose: useful to a programmer, noise to an
+ * operator. A field error always has a location, so the path is dropped
+ * only after one.
  */
 export function cleanMessage(m: string): string {
-  return m.replace(/^input:\s*(?:[\w.]+:\s*)?/, '');
+  const pre = /^input(:\d+:\d+)?:\s*/.exec(m);
+  if (!pre) return m;
+  const rest = m.slice(pre[0].length);
+  return pre[1] ? rest.replace(/^[A-Za-z_][\w.]*\s+/, '') : rest;
 }
 
 /**
@@ -47,6 +53,11 @@ export function fieldKey(serverField: string | null | undefined): string | null 
 export function fieldErrors(err: unknown, formFields: readonly string[]): Record<string, string> {
   if (!(err instanceof ApiError)) return { '': err instanceof Error ? err.message : String(err) };
   const key = fieldKey(err.field);
-  if (key && formFields.includes(key)) return { [key]: err.message };
+  if (key && formFields.includes(key)) {
+    // Beside its field, "policy.match.destPort 99999 is out of range"
+    // reads better without the field's name.
+    const m = err.field && err.message.startsWith(`${err.field} `) ? err.message.slice(err.field.length + 1) : err.message;
+    return { [key]: m };
+  }
   return { '': err.message };
 }

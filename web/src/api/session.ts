@@ -45,11 +45,11 @@ export const can = {
 
 /**
  * renewDelay is how long to wait before renewing a session expiring at
- * expiresAt: a minute early, or at a fifth of what is left when that is
+ * expiresAt: a minute early, or with a fifth of the time left when that is
  * less, and never less than a second.
  */
 export function renewDelay(expiresAt: string, now: number): number {
   const left = Date.parse(expiresAt) - now;
   if (!Number.isFinite(left)) return 1000;
-  return Math.max(1000, Math.min(left - 60_000, left * 0.8));
+  return Math.max(1000, left - 60_000, left * 0.8);
 }

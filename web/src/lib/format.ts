@@ -83,3 +83,10 @@ export function time(iso: string | null | undefined): string {
   const d = new Date(iso);
   return Number.isFinite(d.getTime()) ? d.toLocaleString() : '–';
 }
+
+/** hitRatio is hits over lookups, as a percentage, or null before any lookup. */
+export function hitRatio(c: { hits: number | string; misses: number | string }): number | null {
+  const h = num(c.hits), m = num(c.misses);
+  return h + m === 0 ? null : (100 * h) / (h + m);
+}
+

@@ -1,3 +1,5 @@
+import type { PathMetrics } from '../api/types';
+
 // Time ranges and series preparation for the charts.
 
 export type RangeKey = '15m' | '1h' | '24h' | '7d';
@@ -55,3 +57,10 @@ export function appendLive(cols: number[][], x: number, ys: number[], rangeSecon
   if (last !== undefined && x <= last) return cols;
   return cols.map((c, i) => [...c.slice(from), i === 0 ? x : ys[i - 1]]);
 }
+
+/** toColumns turns measurements into chart columns: x, latency, jitter, loss, score. */
+export function toColumns(ms: PathMetrics[], maxPoints = 800): number[][] {
+  const xs = ms.map((m) => Date.parse(m.measured_at) / 1000);
+  return bucket(xs, [ms.map((m) => m.latency_ms), ms.map((m) => m.jitter_ms), ms.map((m) => m.packet_loss_pct), ms.map((m) => m.score)], maxPoints);
+}
+

@@ -7,7 +7,7 @@ import {
 import { can, session } from '../api/session';
 import type { ApiKey, AuditEntry, CacheStats, Path, Role, User } from '../api/types';
 import { Badge, confirmAction, ErrorBanner, Field, notify, Seg, usePoll, useQuery } from '../components/ui';
-import { ago, count, ms, num, pct, time } from '../lib/format';
+import { ago, count, hitRatio, ms, num, pct, time } from '../lib/format';
 import { pathLabel } from '../lib/paths';
 import { useStore } from '../lib/store';
 
@@ -27,12 +27,6 @@ export function OpsPage() {
       {tab === 'users' && can.admin(role) && <><Users /><Keys /></>}
     </div>
   );
-}
-
-/** hitRatio is hits over lookups, as a percentage, or null before any lookup. */
-export function hitRatio(c: { hits: number | string; misses: number | string }): number | null {
-  const h = num(c.hits), m = num(c.misses);
-  return h + m === 0 ? null : (100 * h) / (h + m);
 }
 
 function Caches({ operate }: { operate: boolean }) {

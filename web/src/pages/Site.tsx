@@ -6,15 +6,9 @@ import { Chart } from '../components/Chart';
 import { Badge, ErrorBanner, Seg, useQuery } from '../components/ui';
 import { bytes, count, ms, num, pct } from '../lib/format';
 import { mergePath, pathLabel } from '../lib/paths';
-import { appendLive, bucket, ranges, window as rangeWindow, type RangeKey } from '../lib/series';
+import { appendLive, ranges, toColumns, window as rangeWindow, type RangeKey } from '../lib/series';
 
 const rangeOptions = (Object.keys(ranges) as RangeKey[]).map((k) => ({ value: k, label: ranges[k].label }));
-
-/** toColumns turns measurements into chart columns: x, latency, jitter, loss, score. */
-export function toColumns(ms: PathMetrics[], maxPoints = 800): number[][] {
-  const xs = ms.map((m) => Date.parse(m.measured_at) / 1000);
-  return bucket(xs, [ms.map((m) => m.latency_ms), ms.map((m) => m.jitter_ms), ms.map((m) => m.packet_loss_pct), ms.map((m) => m.score)], maxPoints);
-}
 
 export function SitePage({ id }: { id: string }) {
   const q = useQuery<{ site: Site | null }>(SITE, { id });

@@ -8,19 +8,8 @@ import { Chart } from '../components/Chart';
 import { ErrorBanner, Field, Seg, useQuery } from '../components/ui';
 import { num } from '../lib/format';
 import { deltas } from '../lib/rates';
+import { exportName, localInput } from '../lib/exportfile';
 import { ranges, window as rangeWindow, type RangeKey } from '../lib/series';
-
-/** localInput formats a Date for <input type="datetime-local">. */
-export function localInput(d: Date): string {
-  const z = new Date(d.getTime() - d.getTimezoneOffset() * 60000);
-  return z.toISOString().slice(0, 16);
-}
-
-/** exportName is the file name a download is saved under. */
-export function exportName(format: string, from: Date, to: Date): string {
-  const f = (d: Date) => d.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
-  return `patronus-stats-${f(from)}-${f(to)}.${format === 'ndjson' ? 'ndjson' : format}`;
-}
 
 export function StatsPage() {
   const [range, setRange] = useState<RangeKey>('1h');
