@@ -3,18 +3,39 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build test test-short lint vuln generate fmt bench demo clean
+.PHONY: all build web test test-go test-web test-short lint vuln generate fmt bench demo clean
 
 all: build
 
-build:
+build: web
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/patronus ./cmd/patronus
+
+# The dashboard: web/ built by Vite into internal/web/dist/app, which the
+# binary embeds. Without npm the binary still builds and serves a page
+# saying how to build the dashboard.
+NPM ?= npm
+web:
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory web/node_modules/.package-lock.json && cd web && $(NPM) run build; \
+	else \
+		echo "make web: npm not found; building without the dashboard (install Node.js 20+ and npm)" >&2; \
+	fi
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	cd web && $(NPM) ci --no-audit --no-fund
 
 # The whole suite, race detector on. PostgreSQL and Redis tests run when
 # PATRONUS_TEST_POSTGRES and PATRONUS_TEST_REDIS name servers (.ci/run sets
 # both); root-only tests run when run as root.
-test:
+test: test-go test-web
+
+test-go:
 	$(GO) test -race -timeout 20m ./...
+
+# Dashboard tests: Vitest for the data logic, then the browser tests in
+# Debian's Chromium (/usr/bin/chromium) against the binary built above.
+test-web: build
+	cd web && $(NPM) run test:unit && PATRONUS_BIN=$(CURDIR)/bin/patronus $(NPM) run test:e2e
 
 test-short:
 	$(GO) test -short ./...

@@ -85,7 +85,12 @@ export function PoliciesPage() {
                   <td class="num">{count(num(p.active_flows))}</td>
                   <td>{edit
                     ? <input type="checkbox" checked={p.enabled} aria-label={`${p.name} enabled`}
-                        onChange={(e) => act(() => gql(TOGGLE_POLICY, { id: p.id, on: e.currentTarget.checked }), `${p.name} ${p.enabled ? 'disabled' : 'enabled'}`)} />
+                        onChange={(e) => {
+                          const on = e.currentTarget.checked;
+                          // Show the new state at once; the reload after the call corrects it if it failed.
+                          q.setData((cur) => cur && { policies: cur.policies.map((x) => (x.id === p.id ? { ...x, enabled: on } : x)) });
+                          void act(() => gql(TOGGLE_POLICY, { id: p.id, on }), `${p.name} ${on ? 'enabled' : 'disabled'}`);
+                        }} />
                     : p.enabled ? 'yes' : 'no'}</td>
                   {edit && <td class="row" style="flex-wrap:nowrap">
                     <button type="button" aria-label={`Move ${p.name} up`} disabled={i === 0} onClick={() => move(i, -1)}>↑</button>

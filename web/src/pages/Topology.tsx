@@ -5,7 +5,7 @@ import type { Path, Site } from '../api/types';
 import { TopologyCanvas } from '../components/TopologyCanvas';
 import { Badge, ErrorBanner, useQuery } from '../components/ui';
 import { ms, pct } from '../lib/format';
-import { countByState, pathLabel } from '../lib/paths';
+import { countByState, pairs, pathLabel } from '../lib/paths';
 import { usePoll } from '../components/ui';
 
 export function TopologyPage() {
@@ -17,6 +17,7 @@ export function TopologyPage() {
   const [, setTick] = useState(0);
   usePoll(() => setTick((t) => t + 1), 500);
   const counts = countByState(paths.values());
+  const names = new Map(sites.map((s) => [s.id, s.name]));
   const attention = [...paths.values()].filter((p) => p.status !== 'UP').slice(0, 50);
   return (
     <div>
@@ -31,6 +32,15 @@ export function TopologyPage() {
       <ul class="sr-only" data-testid="topology-sites" aria-label="Sites">
         {sites.map((s) => <li data-site={s.name}><a href={`/sites/${s.id}`}>{s.name}</a></li>)}
       </ul>
+      {sites.length <= 60 && (
+        // What the canvas shows, for screen readers: each site pair's state.
+        <ul class="sr-only" data-testid="topology-pairs" aria-label="Connections between sites">
+          {[...pairs(paths.values()).values()].map((pr) => {
+            const a = names.get(pr.a), b = names.get(pr.b);
+            return <li data-pair={[a, b].sort().join('|')} data-status={pr.status}>{a} to {b}: {pr.status.toLowerCase()}, {pr.paths} paths{pr.best.metrics ? `, best ${ms(pr.best.metrics.latency_ms)} and ${pct(pr.best.metrics.packet_loss_pct)} loss` : ''}</li>;
+          })}
+        </ul>
+      )}
       <section class="panel" aria-labelledby="attention">
         <h2 id="attention" style="margin-top:0">Paths needing attention</h2>
         {attention.length === 0 && <p class="muted">Every path is up.</p>}
