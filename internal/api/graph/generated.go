@@ -33,7 +33,6 @@ type ResolverRoot interface {
 	Endpoint() EndpointResolver
 	Mutation() MutationResolver
 	Path() PathResolver
-	Policy() PolicyResolver
 	PolicyEvent() PolicyEventResolver
 	Query() QueryResolver
 	RoutingDecision() RoutingDecisionResolver
@@ -235,8 +234,6 @@ type ComplexityRoot struct {
 		Name           func(childComplexity int) int
 		PacketsMatched func(childComplexity int) int
 		Priority       func(childComplexity int) int
-		Stats          func(childComplexity int) int
-		StatsHistory   func(childComplexity int, from time.Time, to time.Time, siteID *string, stepSeconds *int, limit *int) int
 		UpdatedAt      func(childComplexity int) int
 	}
 
@@ -277,30 +274,31 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys         func(childComplexity int, userID *string, siteID *string) int
-		AuditLog        func(childComplexity int, filter *model.AuditFilter, page *model.PageInput) int
-		AuditLogs       func(childComplexity int, userID *string, eventType *string, severity *model.Severity, since *time.Time, until *time.Time, limit *int) int
-		CacheStats      func(childComplexity int) int
-		Endpoint        func(childComplexity int, id string) int
-		Endpoints       func(childComplexity int, siteID *string) int
-		Health          func(childComplexity int) int
-		Me              func(childComplexity int) int
-		Metrics         func(childComplexity int) int
-		MetricsHistory  func(childComplexity int, from time.Time, to time.Time, intervalSeconds *int) int
-		MutationLogs    func(childComplexity int, limit *int) int
-		Path            func(childComplexity int, id string) int
-		Paths           func(childComplexity int, filter *model.PathFilter, page *model.PageInput) int
-		Policies        func(childComplexity int, filter *model.PolicyFilter, page *model.PageInput) int
-		Policy          func(childComplexity int, id string) int
-		PolicyStats     func(childComplexity int, policyID string, siteID *string) int
-		RoutingDecision func(childComplexity int, srcSiteID string, dstSiteID string, policyID *string) int
-		Site            func(childComplexity int, id string) int
-		SiteCount       func(childComplexity int) int
-		Sites           func(childComplexity int, filter *model.SiteFilter, page *model.PageInput) int
-		SystemHealth    func(childComplexity int) int
-		User            func(childComplexity int, id string) int
-		Users           func(childComplexity int, page *model.PageInput) int
-		Version         func(childComplexity int) int
+		APIKeys            func(childComplexity int, userID *string, siteID *string) int
+		AuditLog           func(childComplexity int, filter *model.AuditFilter, page *model.PageInput) int
+		AuditLogs          func(childComplexity int, userID *string, eventType *string, severity *model.Severity, since *time.Time, until *time.Time, limit *int) int
+		CacheStats         func(childComplexity int) int
+		Endpoint           func(childComplexity int, id string) int
+		Endpoints          func(childComplexity int, siteID *string) int
+		Health             func(childComplexity int) int
+		Me                 func(childComplexity int) int
+		Metrics            func(childComplexity int) int
+		MetricsHistory     func(childComplexity int, from time.Time, to time.Time, intervalSeconds *int) int
+		MutationLogs       func(childComplexity int, limit *int) int
+		Path               func(childComplexity int, id string) int
+		Paths              func(childComplexity int, filter *model.PathFilter, page *model.PageInput) int
+		Policies           func(childComplexity int, filter *model.PolicyFilter, page *model.PageInput) int
+		Policy             func(childComplexity int, id string) int
+		PolicyStats        func(childComplexity int, policyID string, siteID *string) int
+		PolicyStatsHistory func(childComplexity int, policyID string, from time.Time, to time.Time, siteID *string, stepSeconds *int, limit *int) int
+		RoutingDecision    func(childComplexity int, srcSiteID string, dstSiteID string, policyID *string) int
+		Site               func(childComplexity int, id string) int
+		SiteCount          func(childComplexity int) int
+		Sites              func(childComplexity int, filter *model.SiteFilter, page *model.PageInput) int
+		SystemHealth       func(childComplexity int) int
+		User               func(childComplexity int, id string) int
+		Users              func(childComplexity int, page *model.PageInput) int
+		Version            func(childComplexity int) int
 	}
 
 	RoutingDecision struct {
@@ -455,10 +453,6 @@ type PathResolver interface {
 	MetricsHistory(ctx context.Context, obj *model.Path, from *time.Time, to *time.Time, limit *int) ([]*model.PathMetrics, error)
 	Events(ctx context.Context, obj *model.Path, from *time.Time, to *time.Time, limit *int) ([]*model.PathEvent, error)
 }
-type PolicyResolver interface {
-	Stats(ctx context.Context, obj *model.Policy) (*model.PolicyStats, error)
-	StatsHistory(ctx context.Context, obj *model.Policy, from time.Time, to time.Time, siteID *string, stepSeconds *int, limit *int) ([]*model.PolicyStats, error)
-}
 type PolicyEventResolver interface {
 	Policy(ctx context.Context, obj *model.PolicyEvent) (*model.Policy, error)
 }
@@ -475,6 +469,7 @@ type QueryResolver interface {
 	Policies(ctx context.Context, filter *model.PolicyFilter, page *model.PageInput) ([]*model.Policy, error)
 	Policy(ctx context.Context, id string) (*model.Policy, error)
 	PolicyStats(ctx context.Context, policyID string, siteID *string) (*model.PolicyStats, error)
+	PolicyStatsHistory(ctx context.Context, policyID string, from time.Time, to time.Time, siteID *string, stepSeconds *int, limit *int) ([]*model.PolicyStats, error)
 	Sites(ctx context.Context, filter *model.SiteFilter, page *model.PageInput) ([]*model.Site, error)
 	Site(ctx context.Context, id string) (*model.Site, error)
 	SiteCount(ctx context.Context) (int, error)
@@ -1516,23 +1511,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Policy.Priority(childComplexity), true
-	case "Policy.stats":
-		if e.ComplexityRoot.Policy.Stats == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Policy.Stats(childComplexity), true
-	case "Policy.statsHistory":
-		if e.ComplexityRoot.Policy.StatsHistory == nil {
-			break
-		}
-
-		args, err := ec.field_Policy_statsHistory_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Policy.StatsHistory(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["siteId"].(*string), args["stepSeconds"].(*int), args["limit"].(*int)), true
 	case "Policy.updatedAt":
 		if e.ComplexityRoot.Policy.UpdatedAt == nil {
 			break
@@ -1845,6 +1823,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PolicyStats(childComplexity, args["policyId"].(string), args["siteId"].(*string)), true
+	case "Query.policyStatsHistory":
+		if e.ComplexityRoot.Query.PolicyStatsHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_policyStatsHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PolicyStatsHistory(childComplexity, args["policyId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["siteId"].(*string), args["stepSeconds"].(*int), args["limit"].(*int)), true
 	case "Query.routingDecision":
 		if e.ComplexityRoot.Query.RoutingDecision == nil {
 			break
@@ -2850,10 +2839,6 @@ func (ec *executionContext) childFields_Policy(ctx context.Context, field graphq
 		return ec.fieldContext_Policy_matchCriteria(ctx, field)
 	case "actions":
 		return ec.fieldContext_Policy_actions(ctx, field)
-	case "stats":
-		return ec.fieldContext_Policy_stats(ctx, field)
-	case "statsHistory":
-		return ec.fieldContext_Policy_statsHistory(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Policy_createdAt(ctx, field)
 	case "updatedAt":
@@ -3756,52 +3741,6 @@ func (ec *executionContext) field_Path_metricsHistory_args(ctx context.Context, 
 	return args, nil
 }
 
-func (ec *executionContext) field_Policy_statsHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (time.Time, error) {
-			return ec.unmarshalNTime2timeᚐTime(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["from"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (time.Time, error) {
-			return ec.unmarshalNTime2timeᚐTime(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["to"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "siteId",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOID2ᚖstring(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["siteId"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "stepSeconds",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["stepSeconds"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["limit"] = arg4
-	return args, nil
-}
-
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4041,6 +3980,60 @@ func (ec *executionContext) field_Query_policies_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["page"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_policyStatsHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "policyId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["policyId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "siteId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["siteId"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "stepSeconds",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["stepSeconds"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg5
 	return args, nil
 }
 
@@ -8844,82 +8837,6 @@ func (ec *executionContext) fieldContext_Policy_actions(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Policy_stats(ctx context.Context, field graphql.CollectedField, obj *model.Policy) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_stats(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Policy().Stats(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PolicyStats) graphql.Marshaler {
-			return ec.marshalOPolicyStats2ᚖgithubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐPolicyStats(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Policy_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Policy",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_PolicyStats(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Policy_statsHistory(ctx context.Context, field graphql.CollectedField, obj *model.Policy) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_statsHistory(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Policy().StatsHistory(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["siteId"].(*string), fc.Args["stepSeconds"].(*int), fc.Args["limit"].(*int))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.PolicyStats) graphql.Marshaler {
-			return ec.marshalNPolicyStats2ᚕᚖgithubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐPolicyStatsᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Policy_statsHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Policy",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_PolicyStats(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Policy_statsHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Policy_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Policy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10050,6 +9967,50 @@ func (ec *executionContext) fieldContext_Query_policyStats(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_policyStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_policyStatsHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_policyStatsHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PolicyStatsHistory(ctx, fc.Args["policyId"].(string), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["siteId"].(*string), fc.Args["stepSeconds"].(*int), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PolicyStats) graphql.Marshaler {
+			return ec.marshalNPolicyStats2ᚕᚖgithubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐPolicyStatsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_policyStatsHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_policyStatsHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15937,74 +15898,62 @@ func (ec *executionContext) _Policy(ctx context.Context, sel ast.SelectionSet, o
 		case "id":
 			out.Values[i] = ec._Policy_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._Policy_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "description":
 			out.Values[i] = ec._Policy_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "priority":
 			out.Values[i] = ec._Policy_priority(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "enabled":
 			out.Values[i] = ec._Policy_enabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "packets_matched":
 			out.Values[i] = ec._Policy_packets_matched(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "bytes_matched":
 			out.Values[i] = ec._Policy_bytes_matched(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "active_flows":
 			out.Values[i] = ec._Policy_active_flows(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "matchCriteria":
 			out.Values[i] = ec._Policy_matchCriteria(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "actions":
 			out.Values[i] = ec._Policy_actions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
-		case "stats":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Policy_stats(ctx, field, obj)
-				})
-		case "statsHistory":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Policy_statsHistory(ctx, field, obj)
-				})
 		case "createdAt":
 			out.Values[i] = ec._Policy_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Policy_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16346,6 +16295,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_policyStats(ctx, field)
+				})
+		case "policyStatsHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_policyStatsHistory(ctx, field)
 				})
 		case "sites":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

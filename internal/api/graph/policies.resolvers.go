@@ -99,45 +99,6 @@ func (r *mutationResolver) TogglePolicy(ctx context.Context, id string, enabled 
 	return toPolicy(&pol, r.a.stats.PolicyTotals(pol.ID)), nil
 }
 
-// Stats is the resolver for the stats field.
-func (r *policyResolver) Stats(ctx context.Context, obj *model.Policy) (*model.PolicyStats, error) {
-	s, err := r.a.st.Read().LatestPolicyStats(ctx, obj.PolicyID, "")
-	if err != nil {
-		if isNotFound(err) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	return toPolicyStats(s), nil
-}
-
-// StatsHistory is the resolver for the statsHistory field.
-func (r *policyResolver) StatsHistory(ctx context.Context, obj *model.Policy, from time.Time, to time.Time, siteID *string, stepSeconds *int, limit *int) ([]*model.PolicyStats, error) {
-	if from.After(to) {
-		return nil, badInput("from", from.Format(time.RFC3339), "is after to")
-	}
-	sq := store.StatsQuery{PolicyID: obj.PolicyID, SiteID: deref(siteID), From: from, To: to}
-	if stepSeconds != nil {
-		if *stepSeconds < 1 {
-			return nil, badInput("stepSeconds", strconv.Itoa(*stepSeconds), "must be 1 or more")
-		}
-		sq.Step = time.Duration(*stepSeconds) * time.Second
-	}
-	n := derefInt(limit)
-	if n <= 0 || n > maxListRows {
-		n = maxListRows
-	}
-	rows, err := r.a.st.Read().PolicyStatsHistory(ctx, sq, n)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.PolicyStats, len(rows))
-	for i, s := range rows {
-		out[i] = toPolicyStats(s)
-	}
-	return out, nil
-}
-
 // Policy is the resolver for the policy field.
 func (r *policyEventResolver) Policy(ctx context.Context, obj *model.PolicyEvent) (*model.Policy, error) {
 	id, _ := strconv.ParseInt(obj.PolicyID, 10, 64)
@@ -207,6 +168,40 @@ func (r *queryResolver) PolicyStats(ctx context.Context, policyID string, siteID
 	return toPolicyStats(s), nil
 }
 
+// PolicyStatsHistory is the resolver for the policyStatsHistory field.
+func (r *queryResolver) PolicyStatsHistory(ctx context.Context, policyID string, from time.Time, to time.Time, siteID *string, stepSeconds *int, limit *int) ([]*model.PolicyStats, error) {
+	if _, err := reader(ctx); err != nil {
+		return nil, err
+	}
+	pid, err := parsePolicyID("policyId", policyID)
+	if err != nil {
+		return nil, err
+	}
+	if from.After(to) {
+		return nil, badInput("from", from.Format(time.RFC3339), "is after to")
+	}
+	sq := store.StatsQuery{PolicyID: pid, SiteID: deref(siteID), From: from, To: to}
+	if stepSeconds != nil {
+		if *stepSeconds < 1 {
+			return nil, badInput("stepSeconds", strconv.Itoa(*stepSeconds), "must be 1 or more")
+		}
+		sq.Step = time.Duration(*stepSeconds) * time.Second
+	}
+	n := derefInt(limit)
+	if n <= 0 || n > maxListRows {
+		n = maxListRows
+	}
+	rows, err := r.a.st.Read().PolicyStatsHistory(ctx, sq, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.PolicyStats, len(rows))
+	for i, s := range rows {
+		out[i] = toPolicyStats(s)
+	}
+	return out, nil
+}
+
 // PolicyEvents is the resolver for the policyEvents field.
 func (r *subscriptionResolver) PolicyEvents(ctx context.Context, policyID *string) (<-chan *model.PolicyEvent, error) {
 	if _, err := reader(ctx); err != nil {
@@ -229,11 +224,6 @@ func (r *subscriptionResolver) PolicyEvents(ctx context.Context, policyID *strin
 	}), nil
 }
 
-func (r *Resolver) Policy() PolicyResolver { return &policyResolver{r} }
-
 func (r *Resolver) PolicyEvent() PolicyEventResolver { return &policyEventResolver{r} }
 
-type (
-	policyResolver      struct{ *Resolver }
-	policyEventResolver struct{ *Resolver }
-)
+type policyEventResolver struct{ *Resolver }
