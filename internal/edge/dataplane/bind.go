@@ -63,28 +63,47 @@ func (b *pathBind) Open(uint16) ([]conn.ReceiveFunc, uint16, error) {
 }
 
 func (b *pathBind) receiveFunc(closed chan struct{}) conn.ReceiveFunc {
+	// A GRO run may hold more datagrams than WireGuard asked for; the rest
+	// waits here for the next call. WireGuard calls a receive function from
+	// one goroutine, so this state needs no lock.
+	var cur datagram
+	var off int
 	return func(bufs [][]byte, sizes []int, eps []conn.Endpoint) (int, error) {
-		var d datagram
-		select {
-		case d = <-b.rx:
-		case <-closed:
-			return 0, net.ErrClosed
-		}
 		n := 0
-		for {
-			sizes[n] = copy(bufs[n], (*d.buf)[:d.n])
-			eps[n] = endpoint(d.src)
-			datagramPool.Put(d.buf)
-			n++
-			if n == len(bufs) {
-				return n, nil
+		for n < len(bufs) {
+			if cur.buf == nil {
+				if n == 0 {
+					select {
+					case cur = <-b.rx:
+					case <-closed:
+						return 0, net.ErrClosed
+					}
+				} else {
+					select {
+					case cur = <-b.rx:
+					default:
+						return n, nil
+					}
+				}
+				off = 0
 			}
-			select {
-			case d = <-b.rx:
-			default:
-				return n, nil
+			seg := cur.seg
+			if seg == 0 {
+				seg = cur.n
+			}
+			for off < cur.n && n < len(bufs) {
+				end := min(off+seg, cur.n)
+				sizes[n] = copy(bufs[n], (*cur.buf)[off:end])
+				eps[n] = endpoint(cur.src)
+				n++
+				off = end
+			}
+			if off >= cur.n {
+				datagramPool.Put(cur.buf)
+				cur.buf = nil
 			}
 		}
+		return n, nil
 	}
 }
 
@@ -110,6 +129,12 @@ func (b *pathBind) Send(bufs [][]byte, ep conn.Endpoint) error {
 		return conn.ErrWrongEndpointType
 	}
 	dst := netip.AddrPort(e)
+	if b.l.off != nil {
+		if err := b.l.off.send(bufs, dst); err != nil {
+			return fmt.Errorf("dataplane: send on %s to %v: %w", b.l.name, dst, err)
+		}
+		return nil
+	}
 	for _, buf := range bufs {
 		if _, err := b.l.conn.WriteToUDPAddrPort(buf, dst); err != nil {
 			return fmt.Errorf("dataplane: send on %s to %v: %w", b.l.name, dst, err)

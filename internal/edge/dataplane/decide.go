@@ -82,7 +82,7 @@ type control struct {
 	rules       *classify.Rules
 	peerOrder   []string // peer index -> ID
 	gen         uint32
-	timer       interface{ Stop() bool }
+	timer       func() bool // stops the hold-down timer
 	timerAt     time.Time
 	instance    uint64
 }
@@ -111,7 +111,7 @@ func (c *control) allocHandle() int16 {
 
 func (c *control) stopTimer() {
 	if c.timer != nil {
-		c.timer.Stop()
+		c.timer()
 		c.timer = nil
 	}
 }

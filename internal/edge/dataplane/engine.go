@@ -32,8 +32,9 @@ type Options struct {
 	OnEvent func(Event)
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// AfterFunc schedules the end of a hold-down; time.AfterFunc when nil.
-	AfterFunc func(time.Duration, func()) *time.Timer
+	// AfterFunc runs f after d, for the end of a hold-down, and returns a
+	// function that cancels it; time.AfterFunc when nil.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// MTU is the tunnels' inner MTU; 1420 (WireGuard's default) when zero.
 	MTU int
 	// FlowCapacity bounds the flow table; 1<<16 flows when zero.
@@ -96,7 +97,7 @@ func New(site tun.Device, opts Options) (*Engine, error) {
 		opts.Now = time.Now
 	}
 	if opts.AfterFunc == nil {
-		opts.AfterFunc = time.AfterFunc
+		opts.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	if opts.MTU == 0 {
 		opts.MTU = 1420
@@ -224,6 +225,9 @@ func (e *Engine) applyLocked(cfg Config) error {
 	}
 	for _, l := range closeLinks {
 		l.close()
+	}
+	for _, l := range c.links {
+		l.start()
 	}
 	c.cfg = cfg
 	rules, err := c.compile(&cfg)

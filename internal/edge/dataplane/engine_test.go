@@ -244,6 +244,26 @@ func (s *udpStream) finish() (sent int, received []uint32) {
 	return s.sent, slices.Clone(s.received)
 }
 
+func (s *udpStream) sentSoFar() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent
+}
+
+// receivedFrom counts the datagrams received with sequence numbers from
+// seq on.
+func (s *udpStream) receivedFrom(seq uint32) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.received {
+		if r >= seq {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *udpStream) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -45,6 +45,7 @@ const rxQueueLen = 1024
 type datagram struct {
 	buf *[]byte
 	n   int
+	seg int // with GRO, the size of each of the run's datagrams; else 0
 	src netip.AddrPort
 }
 
@@ -57,6 +58,7 @@ var datagramPool = sync.Pool{New: func() any { b := make([]byte, maxDatagram); r
 type link struct {
 	name string
 	conn PacketConn
+	off  *udpOffload // nil unless conn is a UDP socket on Linux
 	log  *slog.Logger
 
 	// binds maps a remote endpoint to the bind of the path to it. It is
@@ -67,15 +69,26 @@ type link struct {
 	probe atomic.Pointer[probeConn]
 
 	unknown   atomic.Uint64 // datagrams from no configured endpoint
+	started   bool          // the reader runs; guarded by the engine's mu
 	readerEnd chan struct{}
 }
 
 func newLink(name string, c PacketConn, log *slog.Logger) *link {
-	l := &link{name: name, conn: c, log: log, readerEnd: make(chan struct{})}
+	l := &link{name: name, conn: c, off: newUDPOffload(c), log: log, readerEnd: make(chan struct{})}
 	empty := map[netip.AddrPort]*pathBind{}
 	l.binds.Store(&empty)
-	go l.read()
 	return l
+}
+
+// start starts reading the socket. The engine starts a link once the
+// tunnels of its first configuration are attached, so that the first
+// handshakes to arrive are not dropped as coming from an unknown endpoint
+// (WireGuard would only retry five seconds later).
+func (l *link) start() {
+	if !l.started {
+		l.started = true
+		go l.read()
+	}
 }
 
 // localPort returns the link's UDP port.
@@ -106,9 +119,18 @@ func (l *link) setBind(remote netip.AddrPort, b *pathBind) {
 
 func (l *link) read() {
 	defer close(l.readerEnd)
+	var oob [64]byte
+	gro := l.off != nil && l.off.gro
 	for {
 		bp := datagramPool.Get().(*[]byte)
-		n, src, err := l.conn.ReadFromUDPAddrPort(*bp)
+		var n, seg int
+		var src netip.AddrPort
+		var err error
+		if gro {
+			n, seg, src, err = l.off.read(*bp, oob[:])
+		} else {
+			n, src, err = l.conn.ReadFromUDPAddrPort(*bp)
+		}
 		if err != nil {
 			datagramPool.Put(bp)
 			if errors.Is(err, net.ErrClosed) {
@@ -123,29 +145,63 @@ func (l *link) read() {
 			continue
 		}
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		d := datagram{buf: bp, n: n, src: src}
-		b := *bp
-		if n >= 2 && b[0] == probeMagic[0] && b[1] == probeMagic[1] {
-			if pc := l.probe.Load(); pc != nil {
-				pc.deliver(d)
-			} else {
-				datagramPool.Put(bp)
-			}
+		d := datagram{buf: bp, n: n, seg: seg, src: src}
+		if seg > 0 && hasProbe(*bp, n, seg) {
+			// A probe merged into a GRO run (they share the peer's
+			// socket): take the run apart.
+			l.split(d)
 			continue
 		}
-		if pb := (*l.binds.Load())[src]; pb != nil {
-			pb.deliver(d)
-			continue
-		}
-		l.unknown.Add(1)
-		datagramPool.Put(bp)
+		l.route(d)
 	}
+}
+
+func isProbe(b []byte) bool { return len(b) >= 2 && b[0] == probeMagic[0] && b[1] == probeMagic[1] }
+
+func hasProbe(b []byte, n, seg int) bool {
+	for off := 0; off < n; off += seg {
+		if isProbe(b[off:n]) {
+			return true
+		}
+	}
+	return false
+}
+
+// split routes each datagram of a GRO run on its own.
+func (l *link) split(d datagram) {
+	b := *d.buf
+	for off := 0; off < d.n; off += d.seg {
+		end := min(off+d.seg, d.n)
+		cp := datagramPool.Get().(*[]byte)
+		l.route(datagram{buf: cp, n: copy(*cp, b[off:end]), src: d.src})
+	}
+	datagramPool.Put(d.buf)
+}
+
+// route hands a datagram to the probe side or to its path's bind.
+func (l *link) route(d datagram) {
+	if d.seg == 0 && isProbe((*d.buf)[:d.n]) {
+		if pc := l.probe.Load(); pc != nil {
+			pc.deliver(d)
+		} else {
+			datagramPool.Put(d.buf)
+		}
+		return
+	}
+	if pb := (*l.binds.Load())[d.src]; pb != nil {
+		pb.deliver(d)
+		return
+	}
+	l.unknown.Add(1)
+	datagramPool.Put(d.buf)
 }
 
 // close closes the socket and waits for the reader.
 func (l *link) close() error {
 	err := l.conn.Close()
-	<-l.readerEnd
+	if l.started {
+		<-l.readerEnd
+	}
 	if pc := l.probe.Swap(nil); pc != nil {
 		pc.Close()
 	}

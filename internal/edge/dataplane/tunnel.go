@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"bytes"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -23,7 +24,13 @@ type tunnel struct {
 
 	// applied is the configuration last written with IpcSet.
 	applied tunnelConfig
+	// keepaliveLater turns the keepalive on after start-up; see configure.
+	keepaliveLater *time.Timer
 }
+
+// keepaliveDelay is how long the side of a path with the higher public key
+// waits before turning its persistent keepalive on.
+const keepaliveDelay = 2 * time.Second
 
 // tunnelConfig is what a tunnel's device is configured with.
 type tunnelConfig struct {
@@ -64,6 +71,26 @@ func (t *tunnel) configure(cfg tunnelConfig) error {
 	if cfg == t.applied {
 		return nil
 	}
+	if t.keepaliveLater != nil {
+		t.keepaliveLater.Stop()
+		t.keepaliveLater = nil
+	}
+	// A device sends a keepalive, and so a handshake initiation, as soon
+	// as it comes up with a persistent keepalive. If both ends of a path
+	// come up together, their initiations cross, each side's state is
+	// overwritten by the other's initiation, both responses are refused,
+	// and WireGuard only retries five seconds later. So at start-up only
+	// the end with the lower public key keeps alive at once; the other
+	// turns its keepalive on once that handshake has had time to finish.
+	keepalive := cfg.keepalive
+	if t.applied == (tunnelConfig{}) && keepalive > 0 {
+		pub := cfg.private.PublicKey()
+		if bytes.Compare(pub[:], cfg.peer[:]) > 0 {
+			keepalive = 0
+			set := fmt.Sprintf("public_key=%s\npersistent_keepalive_interval=%d\n", cfg.peer.hex(), int(cfg.keepalive/time.Second))
+			t.keepaliveLater = time.AfterFunc(keepaliveDelay, func() { t.dev.IpcSet(set) })
+		}
+	}
 	var b strings.Builder
 	if cfg.private != t.applied.private {
 		fmt.Fprintf(&b, "private_key=%s\n", cfg.private.hex())
@@ -73,7 +100,7 @@ func (t *tunnel) configure(cfg tunnelConfig) error {
 	}
 	fmt.Fprintf(&b, "public_key=%s\n", cfg.peer.hex())
 	fmt.Fprintf(&b, "endpoint=%s\n", cfg.remote)
-	fmt.Fprintf(&b, "persistent_keepalive_interval=%d\n", int(cfg.keepalive/time.Second))
+	fmt.Fprintf(&b, "persistent_keepalive_interval=%d\n", int(keepalive/time.Second))
 	b.WriteString("replace_allowed_ips=true\n")
 	if cfg.allowed != "" {
 		for p := range strings.SplitSeq(cfg.allowed, ",") {
@@ -94,6 +121,9 @@ func (t *tunnel) configure(cfg tunnelConfig) error {
 
 // close tears the device down and unhooks it from its link.
 func (t *tunnel) close() {
+	if t.keepaliveLater != nil {
+		t.keepaliveLater.Stop()
+	}
 	if (*t.link.binds.Load())[t.remote] == t.bind {
 		t.link.setBind(t.remote, nil)
 	}

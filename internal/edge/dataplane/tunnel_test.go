@@ -66,8 +66,10 @@ func TestTunnelHandshake(t *testing.T) {
 	bp := newBatchPool(1500)
 	ta := newTunnel("p-ab", "t0", la, addrOf(cb), 1420, recv("a"), bp.put, discard())
 	defer ta.close()
+	la.start()
 	tb := newTunnel("p-ba", "t1", lb, addrOf(ca), 1420, recv("b"), bp.put, discard())
 	defer tb.close()
+	lb.start()
 	pa, pb := netip.MustParsePrefix("10.1.0.0/24"), netip.MustParsePrefix("10.2.0.0/24")
 	if err := ta.configure(tunnelConfig{private: privA, peer: privB.PublicKey(), remote: addrOf(cb), allowed: pb.String()}); err != nil {
 		t.Fatal(err)

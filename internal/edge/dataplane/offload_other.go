@@ -1,0 +1,15 @@
+//go:build !linux
+
+package dataplane
+
+import "net/netip"
+
+// udpOffload is Linux's UDP GSO and GRO; elsewhere links send and receive
+// one datagram per system call.
+type udpOffload struct{}
+
+func newUDPOffload(PacketConn) *udpOffload { return nil }
+
+func (u *udpOffload) send([][]byte, netip.AddrPort) error { panic("unreachable") }
+
+func (u *udpOffload) read(b, oob []byte) (int, int, netip.AddrPort, error) { panic("unreachable") }

@@ -1,0 +1,331 @@
+package dataplane
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"golang.zx2c4.com/wireguard/conn"
+	"golang.zx2c4.com/wireguard/device"
+	"golang.zx2c4.com/wireguard/tun"
+)
+
+var runRootTests = flag.Bool("run-root-tests", false, "run the tests that need root: TUN devices in network namespaces")
+
+// rootOnly skips t unless -run-root-tests is given and the process is root
+// with the tools the tests drive.
+func rootOnly(t *testing.T, tools ...string) {
+	t.Helper()
+	if !*runRootTests {
+		t.Skip("needs -run-root-tests")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	for _, tool := range append([]string{"ip"}, tools...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s", tool)
+		}
+	}
+}
+
+func run(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// netnsPair makes two network namespaces joined by a veth pair, the WAN:
+// 10.99.0.1 in the first, 10.99.0.2 in the second.
+func netnsPair(t *testing.T) (ns1, ns2 string) {
+	t.Helper()
+	id := os.Getpid() % 100000
+	ns1, ns2 = fmt.Sprintf("pdp%d-a", id), fmt.Sprintf("pdp%d-b", id)
+	run(t, "ip", "netns", "add", ns1)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns1).Run() })
+	run(t, "ip", "netns", "add", ns2)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns2).Run() })
+	va, vb := fmt.Sprintf("pv%da", id), fmt.Sprintf("pv%db", id)
+	run(t, "ip", "link", "add", va, "netns", ns1, "type", "veth", "peer", "name", vb, "netns", ns2)
+	for _, c := range [][]string{
+		{ns1, "ip", "addr", "add", "10.99.0.1/24", "dev", va}, {ns1, "ip", "link", "set", va, "up"}, {ns1, "ip", "link", "set", "lo", "up"},
+		{ns2, "ip", "addr", "add", "10.99.0.2/24", "dev", vb}, {ns2, "ip", "link", "set", vb, "up"}, {ns2, "ip", "link", "set", "lo", "up"},
+	} {
+		run(t, append([]string{"ip", "netns", "exec"}, c...)...)
+	}
+	return ns1, ns2
+}
+
+// inNetns runs f on a thread switched into namespace ns, so the sockets
+// and TUN devices f creates belong to it.
+func inNetns(t testing.TB, ns string, f func() error) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		self, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer self.Close()
+		target, err := os.Open(filepath.Join("/var/run/netns", ns))
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- err
+			return
+		}
+		ferr := f()
+		if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
+			// Leave the thread locked: it dies with this goroutine
+			// rather than serve others from the wrong namespace.
+			errc <- fmt.Errorf("restore namespace: %w", err)
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	if err := <-errc; err != nil {
+		t.Fatalf("in netns %s: %v", ns, err)
+	}
+}
+
+// iperf runs an iperf3 TCP test of secs seconds from ns1 to server (an
+// address in ns2) and returns the receiver's throughput in bit/s.
+func iperf(t *testing.T, ns1, ns2 string, server netip.Addr, secs int) float64 {
+	t.Helper()
+	srv := exec.Command("ip", "netns", "exec", ns2, "iperf3", "-s", "-1", "-B", server.String())
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	var out []byte
+	var err error
+	for range 50 { // until the server listens
+		time.Sleep(50 * time.Millisecond)
+		out, err = exec.Command("ip", "netns", "exec", ns1, "iperf3", "-J", "-c", server.String(), "-t", fmt.Sprint(secs)).Output()
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("iperf3: %v\n%s", err, out)
+	}
+	var res struct {
+		End struct {
+			SumReceived struct {
+				BitsPerSecond float64 `json:"bits_per_second"`
+			} `json:"sum_received"`
+		} `json:"end"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("iperf3 output: %v", err)
+	}
+	return res.End.SumReceived.BitsPerSecond
+}
+
+// stockWireGuard starts the stock wireguard-go binary (built from the module
+// this project uses) as interface name in ns, configured with `wg setconf`.
+func stockWireGuard(t *testing.T, bin, ns, name string, priv Key, port int, peer Key, endpoint string, allowed, addr netip.Prefix) {
+	t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", ns, bin, "-f", name)
+	cmd.Env = append(os.Environ(), "LOG_LEVEL=error")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sock := filepath.Join("/var/run/wireguard", name+".sock")
+	for i := 0; ; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if i > 100 {
+			t.Fatalf("wireguard-go did not create %s", sock)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	conf := filepath.Join(t.TempDir(), name+".conf")
+	text := fmt.Sprintf("[Interface]\nPrivateKey = %s\nListenPort = %d\n\n[Peer]\nPublicKey = %s\nEndpoint = %s\nAllowedIPs = %s\n",
+		priv, port, peer, endpoint, allowed)
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "ip", "netns", "exec", ns, "wg", "setconf", name, conf)
+	run(t, "ip", "netns", "exec", ns, "ip", "addr", "add", addr.String(), "dev", name)
+	run(t, "ip", "netns", "exec", ns, "ip", "link", "set", name, "mtu", "1420", "up")
+	run(t, "ip", "netns", "exec", ns, "ip", "route", "add", allowed.String(), "dev", name)
+}
+
+// inProcessWireGuard runs a plain wireguard-go device (kernel TUN, the stock
+// UDP bind) inside this process, in namespace ns, as the like-for-like
+// baseline for the engine, which also runs in this process.
+func inProcessWireGuard(t *testing.T, ns, name string, priv Key, port int, peer Key, endpoint string, allowed, addr netip.Prefix) {
+	t.Helper()
+	inNetns(t, ns, func() error {
+		dev, err := tun.CreateTUN(name, 1420)
+		if err != nil {
+			return err
+		}
+		d := device.NewDevice(fixedMTU{dev, 1420}, conn.NewStdNetBind(), device.NewLogger(device.LogLevelSilent, ""))
+		t.Cleanup(d.Close)
+		uapi := fmt.Sprintf("private_key=%s\nlisten_port=%d\npublic_key=%s\nendpoint=%s\nallowed_ip=%s\n",
+			priv.hex(), port, peer.hex(), endpoint, allowed)
+		if err := d.IpcSet(uapi); err != nil {
+			return err
+		}
+		return d.Up() // opens the bind's sockets, here in ns
+	})
+	run(t, "ip", "netns", "exec", ns, "ip", "addr", "add", addr.String(), "dev", name)
+	run(t, "ip", "netns", "exec", ns, "ip", "link", "set", name, "up")
+	run(t, "ip", "netns", "exec", ns, "ip", "route", "add", allowed.String(), "dev", name)
+}
+
+func buildWireGuardGo(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "wireguard-go")
+	out, err := exec.Command("go", "build", "-o", bin, "golang.zx2c4.com/wireguard").CombinedOutput()
+	if err != nil {
+		t.Skipf("cannot build the stock wireguard-go: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// rootSite is an engine on a kernel TUN in a namespace, with one link: a
+// UDP socket on the namespace's WAN address.
+type rootSite struct {
+	eng  *Engine
+	key  Key
+	conn *net.UDPConn
+}
+
+func newRootSite(t *testing.T, ns, ifname string, prefix netip.Prefix, host netip.Addr, wan netip.AddrPort) *rootSite {
+	t.Helper()
+	s := &rootSite{}
+	s.key, _ = GeneratePrivateKey()
+	var dev tun.Device
+	inNetns(t, ns, func() error {
+		var err error
+		if dev, err = tun.CreateTUN(ifname, 1420); err != nil {
+			return err
+		}
+		s.conn, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(wan))
+		return err
+	})
+	var err error
+	if s.eng, err = New(fixedMTU{dev, 1420}, Options{Logger: discard()}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.eng.Close() })
+	run(t, "ip", "netns", "exec", ns, "ip", "addr", "add", netip.PrefixFrom(host, prefix.Bits()).String(), "dev", ifname)
+	run(t, "ip", "netns", "exec", ns, "ip", "link", "set", ifname, "up")
+	return s
+}
+
+// fixedMTU answers MTU without an ioctl: the kernel TUN asks by interface
+// name in the calling thread's namespace, and the test's device lives in
+// another one.
+type fixedMTU struct {
+	tun.Device
+	mtu int
+}
+
+func (d fixedMTU) MTU() (int, error) { return d.mtu, nil }
+
+func (s *rootSite) configure(t *testing.T, ns, ifname string, prefix netip.Prefix, peerID string, peer Key, peerPrefix netip.Prefix, remote netip.AddrPort) {
+	t.Helper()
+	err := s.eng.Set(Config{
+		PrivateKey: s.key,
+		Prefixes:   []netip.Prefix{prefix},
+		Links:      []Link{{Name: "wan1", Conn: s.conn}},
+		Peers:      []Peer{{ID: peerID, PublicKey: peer, Prefixes: []netip.Prefix{peerPrefix}}},
+		Paths:      []Path{{ID: "path-" + peerID, Link: "wan1", Peer: peerID, Remote: remote}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, "ip", "netns", "exec", ns, "ip", "route", "add", peerPrefix.String(), "dev", ifname)
+}
+
+// TestRootThroughput measures TCP through Patronus between two namespaces
+// against the stock wireguard-go between the same namespaces, in the same
+// run. It reports both figures and their ratio; the target (at least 90%)
+// is recorded in docs/bench/dataplane.md rather than asserted, since a
+// shared machine's throughput is not a pass/fail property.
+func TestRootThroughput(t *testing.T) {
+	rootOnly(t, "iperf3", "wg", "go")
+	ns1, ns2 := netnsPair(t)
+	bin := buildWireGuardGo(t)
+	id := os.Getpid() % 100000
+	secs := 3
+
+	// Plain wireguard-go: 10.50.1.1 <-> 10.50.2.1.
+	k1, _ := GeneratePrivateKey()
+	k2, _ := GeneratePrivateKey()
+	w1, w2 := fmt.Sprintf("pwg%da", id), fmt.Sprintf("pwg%db", id)
+	p1, p2 := netip.MustParsePrefix("10.50.1.0/24"), netip.MustParsePrefix("10.50.2.0/24")
+	stockWireGuard(t, bin, ns1, w1, k1, 51001, k2.PublicKey(), "10.99.0.2:51002", p2, netip.MustParsePrefix("10.50.1.1/24"))
+	stockWireGuard(t, bin, ns2, w2, k2, 51002, k1.PublicKey(), "10.99.0.1:51001", p1, netip.MustParsePrefix("10.50.2.1/24"))
+
+	// Plain wireguard-go in this process: 10.70.1.1 <-> 10.70.2.1.
+	k3, _ := GeneratePrivateKey()
+	k4, _ := GeneratePrivateKey()
+	r1, r2 := netip.MustParsePrefix("10.70.1.0/24"), netip.MustParsePrefix("10.70.2.0/24")
+	inProcessWireGuard(t, ns1, fmt.Sprintf("pip%da", id), k3, 53001, k4.PublicKey(), "10.99.0.2:53002", r2, netip.MustParsePrefix("10.70.1.1/24"))
+	inProcessWireGuard(t, ns2, fmt.Sprintf("pip%db", id), k4, 53002, k3.PublicKey(), "10.99.0.1:53001", r1, netip.MustParsePrefix("10.70.2.1/24"))
+
+	// Patronus: 10.60.1.1 <-> 10.60.2.1, one path each way.
+	t1, t2 := fmt.Sprintf("ppt%da", id), fmt.Sprintf("ppt%db", id)
+	q1, q2 := netip.MustParsePrefix("10.60.1.0/24"), netip.MustParsePrefix("10.60.2.0/24")
+	wan1, wan2 := netip.MustParseAddrPort("10.99.0.1:52001"), netip.MustParseAddrPort("10.99.0.2:52002")
+	a := newRootSite(t, ns1, t1, q1, netip.MustParseAddr("10.60.1.1"), wan1)
+	b := newRootSite(t, ns2, t2, q2, netip.MustParseAddr("10.60.2.1"), wan2)
+	a.configure(t, ns1, t1, q1, "b", b.key.PublicKey(), q2, wan2)
+	b.configure(t, ns2, t2, q2, "a", a.key.PublicKey(), q1, wan1)
+
+	// Each setup twice, interleaved, so none always runs first.
+	targets := []struct {
+		name string
+		addr netip.Addr
+	}{
+		{"stock wireguard-go (2 processes)", netip.MustParseAddr("10.50.2.1")},
+		{"wireguard-go in process", netip.MustParseAddr("10.70.2.1")},
+		{"patronus", netip.MustParseAddr("10.60.2.1")},
+	}
+	got := make([][]float64, len(targets))
+	for round := range 2 {
+		for i := range targets {
+			j := i
+			if round == 1 {
+				j = len(targets) - 1 - i
+			}
+			got[j] = append(got[j], iperf(t, ns1, ns2, targets[j].addr, secs))
+		}
+	}
+	mean := func(xs []float64) float64 { return (xs[0] + xs[1]) / 2 }
+	for i, tg := range targets {
+		t.Logf("%-34s %.2f Gbit/s (%.2f, %.2f)", tg.name+":", mean(got[i])/1e9, got[i][0]/1e9, got[i][1]/1e9)
+	}
+	us := mean(got[2])
+	t.Logf("ratio to stock wireguard-go:        %.1f%%", 100*us/mean(got[0]))
+	t.Logf("ratio to in-process wireguard-go:   %.1f%%", 100*us/mean(got[1]))
+	if us == 0 {
+		t.Fatal("no traffic through Patronus")
+	}
+}
