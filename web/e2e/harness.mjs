@@ -96,11 +96,11 @@ export async function seed(url, token, sites, links) {
  * With the lab: `patronus lab --sites N --links K --listen ADDR`; without
  * it: a controller on a fresh data directory, seeded over the API.
  */
-export async function start(bin, { sites = 3, links = 2, log = 'e2e-patronus.log', seedData = true } = {}) {
+export async function start(bin, { sites = 3, links = 2, log = 'e2e-patronus.log', seedData = true, useLab } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const data = mkdtempSync(path.join(os.tmpdir(), 'patronus-e2e-'));
-  const lab = hasLab(bin);
+  const lab = useLab ?? hasLab(bin);
   const fs = await import('node:fs');
   mkdirSync(resultsDir, { recursive: true });
   const out = fs.openSync(path.join(resultsDir, log), 'w');

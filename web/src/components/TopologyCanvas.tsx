@@ -7,7 +7,7 @@ import { cssVar, theme } from '../lib/theme';
 import { navigate } from '../lib/router';
 
 /** DrawStats are kept for the benchmark: how long each redraw took. */
-export interface DrawStats { draws: number[]; updates: number }
+export interface DrawStats { draws: number[]; updates: number; layoutMs: number }
 
 declare global {
   interface Window { __patronusTopology?: { apply: (p: Path) => void; stats: DrawStats } }
@@ -26,7 +26,7 @@ export function TopologyCanvas({ sites, paths, onUpdate }: {
   const state = useRef({
     pos: new Map<string, Point>(), pairs: new Map<string, Pair>(), scale: 1, ox: 0, oy: 0,
     dirty: true, pairsDirty: true, frame: 0, hover: '' as string,
-    stats: { draws: [] as number[], updates: 0 } as DrawStats,
+    stats: { draws: [] as number[], updates: 0, layoutMs: 0 } as DrawStats,
   });
 
   // Lay out when the set of sites changes.
@@ -41,7 +41,9 @@ export function TopologyCanvas({ sites, paths, onUpdate }: {
       const k = a < b ? `${a},${b}` : `${b},${a}`;
       if (!seen.has(k)) { seen.add(k); edges.push([a, b]); }
     }
+    const l0 = performance.now();
     const pts = layout(sites.length, edges, Math.max(600, Math.sqrt(sites.length) * 160), sites.length > 200 ? 40 : 80);
+    st.stats.layoutMs = performance.now() - l0;
     st.pos = new Map(sites.map((s, i) => [s.id, pts[i]]));
     fit();
     st.pairsDirty = true;
@@ -120,8 +122,13 @@ export function TopologyCanvas({ sites, paths, onUpdate }: {
       }
       ctx.stroke();
     }
-    // Edge labels when there is room for them.
-    const labels = n <= 40 || st.scale > 1.2;
+    // Labels and names when few enough nodes are on screen to read them.
+    let visible = 0;
+    for (const p of st.pos.values()) {
+      const x = X(p), y = Y(p);
+      if (x >= 0 && y >= 0 && x <= c.clientWidth && y <= c.clientHeight) visible++;
+    }
+    const labels = visible <= 40;
     if (labels) {
       ctx.font = '11px system-ui, sans-serif';
       ctx.textAlign = 'center';
@@ -143,7 +150,7 @@ export function TopologyCanvas({ sites, paths, onUpdate }: {
     ctx.beginPath();
     for (const p of st.pos.values()) { ctx.moveTo(X(p) + r, Y(p)); ctx.arc(X(p), Y(p), r, 0, 2 * Math.PI); }
     ctx.fill();
-    const names = n <= 60 || st.scale > 1.5;
+    const names = visible <= 80;
     if (names || st.hover) {
       ctx.font = '600 12px system-ui, sans-serif';
       ctx.textAlign = 'center'; ctx.textBaseline = 'top';
