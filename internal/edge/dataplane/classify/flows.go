@@ -72,6 +72,12 @@ func (t *FlowTable) hash(k *sdwan.FlowKey) uint64 {
 	return mix(s0^t.seed[0], s1^d1^0x9e3779b97f4a7c15) ^ mix(d0^t.seed[1], pp^t.seed[2])
 }
 
+// sameKey compares keys field by field, which the compiler inlines as a
+// few word compares; == on the struct calls memequal.
+func sameKey(a, b *sdwan.FlowKey) bool {
+	return a.Src == b.Src && a.Dst == b.Dst && a.SrcPort == b.SrcPort && a.DstPort == b.DstPort && a.Proto == b.Proto
+}
+
 // slotRef names a way of a bucket.
 type slotRef struct {
 	b   uint64
@@ -92,7 +98,7 @@ func (t *FlowTable) find(k *sdwan.FlowKey, now uint32) (*flow, slotRef, bool) {
 	for i := range ways {
 		switch tags[i] {
 		case tag:
-			if f := &fl[i]; f.key == *k {
+			if f := &fl[i]; sameKey(&f.key, k) {
 				if now-f.seen <= t.idle {
 					return f, slotRef{}, true
 				}

@@ -40,17 +40,20 @@ type Rules struct {
 	nonePeer bool     // no peer at all
 }
 
-// portDim maps a port to the offset of its bitmap.
+// portDim maps a port to the offset of its bitmap. The table holds bitmap
+// numbers rather than offsets, in 16 bits, so that it takes 128 KiB of
+// cache rather than 256.
 type portDim struct {
-	idx []uint32 // 65536 entries, or nil when no policy names ports
-	any uint32   // offset used when idx is nil
+	idx   []uint16 // 65536 entries, or nil when no policy names ports
+	any   uint32   // offset used when idx is nil
+	words uint32
 }
 
 func (d *portDim) lookup(p uint16) uint32 {
 	if d.idx == nil {
 		return d.any
 	}
-	return d.idx[p]
+	return uint32(d.idx[p]) * d.words
 }
 
 // addrDim4 is the elementary intervals of the IPv4 space along one address
@@ -289,7 +292,8 @@ func (b *builder) ports(field func(*sdwan.Match) []sdwan.PortRange) portDim {
 	}
 	slices.Sort(cuts)
 	cuts = slices.Compact(cuts)
-	idx := make([]uint32, 65536)
+	idx := make([]uint16, 65536)
+	words := uint32(b.r.words)
 	for c := 0; c+1 < len(cuts); c++ {
 		lo, hi := cuts[c], cuts[c+1]
 		s := b.newSet()
@@ -307,11 +311,16 @@ func (b *builder) ports(field func(*sdwan.Match) []sdwan.PortRange) portDim {
 			}
 		}
 		off := b.intern(s)
+		if off/words > 0xffff {
+			// More distinct bitmaps than 16 bits number: cannot happen
+			// with the 2x65536 boundaries ports have, but say so.
+			panic("classify: port bitmaps overflow")
+		}
 		for p := lo; p < hi; p++ {
-			idx[p] = off
+			idx[p] = uint16(off / words)
 		}
 	}
-	return portDim{idx: idx}
+	return portDim{idx: idx, words: words}
 }
 
 // interval is an address range [lo, hi] of one family, as 128-bit numbers
