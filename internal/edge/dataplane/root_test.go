@@ -329,3 +329,30 @@ func TestRootThroughput(t *testing.T) {
 		t.Fatal("no traffic through Patronus")
 	}
 }
+
+// TestRootInteropStockWireGuard joins a Patronus site (kernel TUN, one
+// path) and the stock wireguard-go binary configured by hand with
+// `wg setconf`, in two namespaces, and runs a second of TCP between them.
+func TestRootInteropStockWireGuard(t *testing.T) {
+	rootOnly(t, "iperf3", "wg", "go")
+	ns1, ns2 := netnsPair(t)
+	bin := buildWireGuardGo(t)
+	id := os.Getpid() % 100000
+	stockKey, _ := GeneratePrivateKey()
+	q1, q2 := netip.MustParsePrefix("10.81.1.0/24"), netip.MustParsePrefix("10.81.2.0/24")
+	wan1 := netip.MustParseAddrPort("10.99.0.1:54001")
+	ifname := fmt.Sprintf("ppi%da", id)
+	a := newRootSite(t, ns1, ifname, q1, netip.MustParseAddr("10.81.1.1"), wan1)
+	stockWireGuard(t, bin, ns2, fmt.Sprintf("pws%db", id), stockKey, 54002, a.key.PublicKey(), wan1.String(), q1, netip.MustParsePrefix("10.81.2.1/24"))
+	a.configure(t, ns1, ifname, q1, "stock", stockKey.PublicKey(), q2, netip.MustParseAddrPort("10.99.0.2:54002"))
+
+	bps := iperf(t, ns1, ns2, netip.MustParseAddr("10.81.2.1"), 1)
+	t.Logf("patronus -> stock wireguard-go: %.2f Gbit/s", bps/1e9)
+	if bps == 0 {
+		t.Fatal("no TCP between Patronus and the stock peer")
+	}
+	show := run(t, "ip", "netns", "exec", ns2, "wg", "show", fmt.Sprintf("pws%db", id), "latest-handshakes")
+	if strings.Contains(show, "\t0\n") {
+		t.Errorf("wg show reports no handshake: %q", show)
+	}
+}
