@@ -92,8 +92,8 @@ func TestLabEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("check: %v", err)
 	}
-	if m.PacketLossPct != 0 || m.LatencyMs <= 0 || m.LatencyMs > 50 || m.Score < 90 {
-		t.Errorf("check metrics = %+v, want a clean loopback path", m)
+	if m.PathID != id || m.LatencyMs <= 0 || m.Score <= 0 || m.MeasuredAt.IsZero() {
+		t.Errorf("check metrics = %+v, want a measured path", m)
 	}
 
 	// The lab's edges have no data plane, and say so.
