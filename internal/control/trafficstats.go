@@ -1,9 +1,11 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -97,6 +99,40 @@ func (t *TrafficStats) SitePolicyTotals(siteID string, policyID int64) stats.Tot
 	b := t.base[baseKey{policyID, siteID}]
 	t.mu.RUnlock()
 	return addTotals(b, t.agg.SitePolicyTotals(siteID, policyID))
+}
+
+// SiteTotals returns a site's live totals over every policy.
+func (t *TrafficStats) SiteTotals(siteID string) stats.Totals {
+	var b stats.Totals
+	t.mu.RLock()
+	for k, v := range t.base {
+		if k.site == siteID && siteID != "" {
+			b = addTotals(b, v)
+		}
+	}
+	t.mu.RUnlock()
+	return addTotals(b, t.agg.SiteTotals(siteID))
+}
+
+// AllPolicyTotals returns the live totals of every policy that has
+// traffic, ordered by policy ID.
+func (t *TrafficStats) AllPolicyTotals() []stats.PolicyTotals {
+	live := t.agg.AllPolicyTotals()
+	seen := make(map[int64]bool, len(live))
+	out := make([]stats.PolicyTotals, 0, len(live))
+	t.mu.RLock()
+	for _, pt := range live {
+		seen[pt.PolicyID] = true
+		out = append(out, stats.PolicyTotals{PolicyID: pt.PolicyID, Totals: addTotals(t.base[baseKey{pt.PolicyID, ""}], pt.Totals)})
+	}
+	for k, v := range t.base {
+		if k.site == "" && !seen[k.policy] {
+			out = append(out, stats.PolicyTotals{PolicyID: k.policy, Totals: v})
+		}
+	}
+	t.mu.RUnlock()
+	slices.SortFunc(out, func(a, b stats.PolicyTotals) int { return cmp.Compare(a.PolicyID, b.PolicyID) })
+	return out
 }
 
 // addTotals adds the live totals to the base; the active-flow gauge is

@@ -12,7 +12,6 @@ import (
 	"github.com/patronus-sdwan/patronus/internal/cache"
 	"github.com/patronus-sdwan/patronus/internal/events"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
-	"github.com/patronus-sdwan/patronus/internal/stats"
 	"github.com/patronus-sdwan/patronus/internal/store"
 )
 
@@ -32,9 +31,8 @@ func (c *Controller) mountAPI(ctx context.Context) error {
 	}
 	api, err := graph.New(graph.Options{
 		Service: c.Service,
-		// The live per-policy totals. Edges report into this aggregator
-		// once the edge channel exists; until then the figures read zero.
-		Stats:      stats.NewAggregator(),
+		// The live per-policy totals the edges report.
+		Stats:      c.Traffic,
 		Caches:     caches,
 		Registerer: c.Metrics,
 		Logger:     c.log,
@@ -44,6 +42,7 @@ func (c *Controller) mountAPI(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.API = api
 	c.mux.Handle("POST /graphql", api)
 	c.mux.Handle("GET /graphql", api) // WebSocket upgrade
 	c.mux.Handle("OPTIONS /graphql", api)

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/patronus-sdwan/patronus/internal/api/graph"
 	"github.com/patronus-sdwan/patronus/internal/api/rest"
 	"github.com/patronus-sdwan/patronus/internal/control"
 	"github.com/patronus-sdwan/patronus/internal/events"
@@ -49,6 +50,8 @@ type Controller struct {
 	Service *control.Service
 	// Traffic holds the live per-policy statistics the edges report.
 	Traffic *control.TrafficStats
+	// API is the GraphQL API mounted at /graphql.
+	API *graph.API
 	Metrics *prometheus.Registry
 	mux     *http.ServeMux
 	ln      net.Listener
