@@ -49,7 +49,7 @@ export const PATH_HISTORY = `query PathHistory($id: ID!, $from: Time!, $to: Time
 
 export const PATHS = `query Paths($from: Time, $to: Time) {
   sites { id name }
-  paths { ${PATH_FIELDS} events(from: $from, to: $to, limit: 500) { at kind from to reason } }
+  paths { ${PATH_FIELDS} createdAt events(from: $from, to: $to, limit: 500) { at kind from to reason } }
 }`;
 
 export const PATH_EVENTS = `query PathEvents($id: ID!, $from: Time!, $to: Time!) {

@@ -27,6 +27,7 @@ export interface Path {
   dstEndpoint: Ref | null;
   metrics: PathMetrics | null;
   events?: PathEvent[];
+  createdAt?: string;
 }
 
 export interface Traffic { packets: number | string; bytes: number | string; activeFlows: number | string; flowsOpened?: number | string }

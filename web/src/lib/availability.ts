@@ -67,12 +67,16 @@ export function linkTimeline(paths: Segment[][], from: number, to: number): Segm
   for (let i = 0; i + 1 < ts.length; i++) {
     const mid = (ts[i] + ts[i + 1]) / 2;
     let status: PathStatus = 'DOWN';
+    let covered = false;
     paths.forEach((segs, j) => {
       while (idx[j] < segs.length && segs[idx[j]].end <= mid) idx[j]++;
       const s = segs[idx[j]];
-      if (s && s.start <= mid && s.status !== 'DOWN') status = s.status === 'UP' || status === 'UP' ? 'UP' : 'DEGRADED';
+      if (!s || s.start > mid) return;
+      covered = true;
+      if (s.status !== 'DOWN') status = s.status === 'UP' || status === 'UP' ? 'UP' : 'DEGRADED';
     });
-    out.push({ start: ts[i], end: ts[i + 1], status });
+    // Before any of its paths existed the link is neither online nor offline.
+    if (covered) out.push({ start: ts[i], end: ts[i + 1], status });
   }
   return merge(out);
 }

@@ -132,6 +132,9 @@ describe('availability', () => {
     const link = linkTimeline([a, b], T(0), T(60));
     expect(uptime(link).offline).toBe(10 * 60000); // 20-30, when both were down
     expect(linkTimeline([], T(0), T(1))).toEqual([]);
+    // A path created at minute 50 counts only from then.
+    const young = timeline([], 'UP', T(50), T(60));
+    expect(uptime(linkTimeline([young], T(0), T(60)))).toEqual({ online: 10 * 60000, offline: 0, pct: 100 });
   });
 });
 

@@ -30,7 +30,9 @@ export function PathsPage() {
       if (!k) continue;
       let l = by.get(k);
       if (!l) by.set(k, (l = { site: p.srcSite?.name ?? '?', link: p.srcEndpoint?.name ?? '?', segs: [], events: [] }));
-      l.segs.push(timeline(p.events ?? [], p.status, from, to));
+      // A path counts from when it was created, not from the window's start.
+      const born = p.createdAt ? Date.parse(p.createdAt) : from;
+      l.segs.push(timeline(p.events ?? [], p.status, Math.min(to, Math.max(from, born)), to));
       for (const e of p.events ?? []) if (e.to) l.events.push({ at: e.at, text: `${p.dstSite?.name}/${p.dstEndpoint?.name}: ${(e.from ?? '?').toLowerCase()} → ${e.to.toLowerCase()}${e.reason ? ` (${e.reason})` : ''}` });
     }
     return [...by.entries()].map(([id, l]) => {
