@@ -130,10 +130,9 @@ func newFile(body []byte, ext string) *file {
 	f.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
 	if compressible[ext] && len(body) > 512 {
 		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		zw.Write(body)
-		zw.Close()
-		if buf.Len() < len(body) {
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
+		_, werr := zw.Write(body)
+		if cerr := zw.Close(); werr == nil && cerr == nil && buf.Len() < len(body) {
 			f.gz = buf.Bytes()
 		}
 	}
@@ -199,7 +198,7 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, f *file, cache s
 	if r.Method == http.MethodHead {
 		return
 	}
-	w.Write(body)
+	_, _ = w.Write(body) // a client that went away is not our error
 }
 
 // etagMatches reports whether an If-None-Match header names etag (or *).

@@ -33,7 +33,7 @@ type answer struct {
 	Body     string // a prefix of the body is enough to tell pages apart
 }
 
-func get(t *testing.T, h http.Handler, method, target string, hdr map[string]string) (answer, *http.Response, []byte) {
+func get(t *testing.T, h http.Handler, method, target string, hdr map[string]string) (answer, http.Header, []byte) {
 	t.Helper()
 	req := httptest.NewRequest(method, target, nil)
 	for k, v := range hdr {
@@ -42,12 +42,13 @@ func get(t *testing.T, h http.Handler, method, target string, hdr map[string]str
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	res := rec.Result()
+	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	prefix := string(body)
 	if len(prefix) > 30 {
 		prefix = prefix[:30]
 	}
-	return answer{res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"), res.Header.Get("Content-Encoding"), prefix}, res, body
+	return answer{res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"), res.Header.Get("Content-Encoding"), prefix}, res.Header, body
 }
 
 func TestHandlerServesBuild(t *testing.T) {
@@ -107,9 +108,9 @@ func TestHandlerGzipRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, res, body := get(t, h, "GET", "/assets/index-abc123.js", map[string]string{"Accept-Encoding": "gzip"})
-	if res.Header.Get("Vary") != "Accept-Encoding" {
-		t.Errorf("Vary = %q, want Accept-Encoding", res.Header.Get("Vary"))
+	_, hdr, body := get(t, h, "GET", "/assets/index-abc123.js", map[string]string{"Accept-Encoding": "gzip"})
+	if hdr.Get("Vary") != "Accept-Encoding" {
+		t.Errorf("Vary = %q, want Accept-Encoding", hdr.Get("Vary"))
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
@@ -122,7 +123,7 @@ func TestHandlerGzipRoundTrip(t *testing.T) {
 	if string(plain) != bigJS {
 		t.Error("gzipped body does not decompress to the file")
 	}
-	if got := res.Header.Get("Content-Length"); got != strconv.Itoa(len(body)) {
+	if got := hdr.Get("Content-Length"); got != strconv.Itoa(len(body)) {
 		t.Errorf("Content-Length = %s, want %d", got, len(body))
 	}
 }
@@ -132,8 +133,8 @@ func TestHandlerETag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, res, _ := get(t, h, "GET", "/", nil)
-	etag := res.Header.Get("ETag")
+	_, hdr, _ := get(t, h, "GET", "/", nil)
+	etag := hdr.Get("ETag")
 	if etag == "" {
 		t.Fatal("no ETag on the page")
 	}
@@ -163,13 +164,13 @@ func TestHandlerSecurityHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, res, _ := get(t, h, "GET", "/", nil)
+	_, hdr, _ := get(t, h, "GET", "/", nil)
 	for k := range securityHeaders {
-		if res.Header.Get(k) == "" {
+		if hdr.Get(k) == "" {
 			t.Errorf("header %s missing", k)
 		}
 	}
-	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+	if csp := hdr.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
 		t.Errorf("CSP %q lets the page load from elsewhere", csp)
 	}
 }
