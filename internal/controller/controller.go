@@ -39,6 +39,8 @@ type Config struct {
 	SnapshotInterval time.Duration
 	// StatsRetention says how long statistics are kept.
 	StatsRetention control.Retention
+	// Edges configures the hub that serves the edge agents.
+	Edges control.EdgeHubConfig
 }
 
 // Controller is a running control plane.
@@ -52,6 +54,8 @@ type Controller struct {
 	Traffic *control.TrafficStats
 	// API is the GraphQL API mounted at /graphql.
 	API *graph.API
+	// Edges serves the edge agents at /api/v1/edge/.
+	Edges *control.EdgeHub
 	Metrics *prometheus.Registry
 	mux     *http.ServeMux
 	ln      net.Listener
@@ -97,10 +101,15 @@ func New(ctx context.Context, cfg Config) (*Controller, error) {
 		collectors.NewDBStatsCollector(st.DB(), "store"))
 	c.routes()
 	c.mountWeb()
+	if c.Edges, err = c.mountEdges(ctx, cfg.Edges); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := c.mountAPI(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
+	c.ConnectEdges(c.Edges)
 	return c, nil
 }
 
@@ -159,6 +168,11 @@ func (c *Controller) Serve(ctx context.Context) error {
 		defer close(jobsDone)
 		c.runJobs(ctx)
 	}()
+	edgeJobsDone := make(chan struct{})
+	go func() {
+		defer close(edgeJobsDone)
+		c.Edges.RunRetention(ctx)
+	}()
 	c.log.Info("controller listening", "addr", c.Addr(), "store", c.Store.Engine())
 	errc := make(chan error, 1)
 	go func() { errc <- c.srv.Serve(c.ln) }()
@@ -172,6 +186,7 @@ func (c *Controller) Serve(ctx context.Context) error {
 		<-errc
 	}
 	<-jobsDone
+	<-edgeJobsDone
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -122,15 +122,14 @@ func New(ctx context.Context, cfg Config) (l *Lab, err error) {
 		}
 		cfg.DataDir = l.tempDir
 	}
-	if l.Controller, err = controller.New(ctx, controller.Config{DataDir: cfg.DataDir, Listen: cfg.Listen, Logger: cfg.Logger, Version: cfg.Version}); err != nil {
+	if l.Controller, err = controller.New(ctx, controller.Config{DataDir: cfg.DataDir, Listen: cfg.Listen, Logger: cfg.Logger, Version: cfg.Version,
+		Edges: control.EdgeHubConfig{Probe: cfg.Probe}}); err != nil {
 		return nil, err
 	}
 	if err = l.Controller.Listen(); err != nil {
 		return nil, err
 	}
-	if l.Hub, err = l.Controller.EnableEdges(ctx, control.EdgeHubConfig{Probe: cfg.Probe}); err != nil {
-		return nil, err
-	}
+	l.Hub = l.Controller.Edges
 	creds, err := l.buildTopology(ctx)
 	if err != nil {
 		return nil, err
@@ -314,7 +313,6 @@ func (b *borrowed) Close() error {
 func (l *Lab) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return l.Controller.Serve(ctx) })
-	g.Go(func() error { l.Hub.RunRetention(ctx); return nil })
 	for _, a := range l.agents {
 		g.Go(func() error { return a.Run(ctx) })
 	}
