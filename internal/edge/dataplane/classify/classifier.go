@@ -96,7 +96,6 @@ func (c *Classifier) Flows() *FlowTable { return c.flows }
 func (c *Classifier) Classify(k *sdwan.FlowKey, t *Table, now uint32) Result {
 	f, ref, ok := c.flows.find(k, now)
 	if ok && f.gen == t.Gen {
-		f.seen = now
 		s := &t.Slots[f.slot]
 		if s.Epoch == f.epoch && t.eligible(f.slot, int32(f.path)) {
 			return Result{PolicyID: t.Rules.ids[f.pol], Path: int32(f.path)}
@@ -117,7 +116,7 @@ func (c *Classifier) Classify(k *sdwan.FlowKey, t *Table, now uint32) Result {
 		// Known flow, new table generation.
 		keep := f.fp == fp && s.Epoch == f.epoch && t.eligible(slot, int32(f.path))
 		moved := !keep && int32(f.path) != s.Path
-		f.seen, f.slot, f.pol, f.gen, f.epoch, f.fp = now, slot, int32(pi), t.Gen, s.Epoch, fp
+		f.slot, f.pol, f.gen, f.epoch, f.fp = slot, int32(pi), t.Gen, s.Epoch, fp
 		if !keep {
 			f.path = int16(s.Path)
 		}

@@ -20,8 +20,16 @@ type flow struct {
 	pol   int32         // policy index in the table generation gen
 	gen   uint32        // Table generation slot and pol refer to
 	epoch uint32        // the slot's epoch when the flow was pinned
-	seen  uint32        // tick of the latest packet
 	fp    uint32        // fingerprint of the policy and its action
+	_     [8]byte
+}
+
+// meta is a bucket's hash tags and last-packet ticks, 32 bytes, so that
+// finding a flow, or the way a new flow evicts, reads one cache line of
+// metadata and at most one flow.
+type meta struct {
+	tags [ways]uint32 // zero is an empty way
+	seen [ways]uint32 // tick of each way's latest packet
 }
 
 // FlowTable maps 5-tuples to their path decisions. It is bounded: a full
@@ -32,7 +40,7 @@ type flow struct {
 // one flow whose tag matches. It is not safe for concurrent use: the engine
 // classifies from one goroutine.
 type FlowTable struct {
-	tags  [][ways]uint32 // zero is an empty way
+	meta  []meta
 	flows [][ways]flow
 	mask  uint64
 	seed  [3]uint64
@@ -47,7 +55,7 @@ func NewFlowTable(capacity int, idleTicks uint32) *FlowTable {
 		nb <<= 1
 	}
 	return &FlowTable{
-		tags:  make([][ways]uint32, nb),
+		meta:  make([]meta, nb),
 		flows: make([][ways]flow, nb),
 		mask:  uint64(nb - 1),
 		seed:  [3]uint64{rand.Uint64() | 1, rand.Uint64() | 1, rand.Uint64() | 1},
@@ -56,7 +64,7 @@ func NewFlowTable(capacity int, idleTicks uint32) *FlowTable {
 }
 
 // Capacity returns the most flows the table holds.
-func (t *FlowTable) Capacity() int { return len(t.tags) * ways }
+func (t *FlowTable) Capacity() int { return len(t.meta) * ways }
 
 func mix(a, b uint64) uint64 {
 	hi, lo := bits.Mul64(a, b)
@@ -85,21 +93,21 @@ type slotRef struct {
 	tag uint32
 }
 
-// find returns the live flow of k and true, or false and the way a new
-// flow of k should take (an empty, idle or least recently used one), to be
-// claimed with claim.
+// find returns the live flow of k, its packet counted at now, and true;
+// or false and the way a new flow of k should take (an empty, idle or least
+// recently used one), to be claimed with claim.
 func (t *FlowTable) find(k *sdwan.FlowKey, now uint32) (*flow, slotRef, bool) {
 	h := t.hash(k)
 	bi := h & t.mask
-	tags := &t.tags[bi]
-	fl := &t.flows[bi]
+	m := &t.meta[bi]
 	tag := uint32(h>>32) | 1
 	victim, oldest := -1, uint32(0)
 	for i := range ways {
-		switch tags[i] {
+		switch m.tags[i] {
 		case tag:
-			if f := &fl[i]; sameKey(&f.key, k) {
-				if now-f.seen <= t.idle {
+			if f := &t.flows[bi][i]; sameKey(&f.key, k) {
+				if now-m.seen[i] <= t.idle {
+					m.seen[i] = now
 					return f, slotRef{}, true
 				}
 				// Expired: its way is the one to reuse, so that a key is
@@ -112,7 +120,7 @@ func (t *FlowTable) find(k *sdwan.FlowKey, now uint32) (*flow, slotRef, bool) {
 			}
 			continue
 		}
-		if age := now - fl[i].seen; victim < 0 || age > oldest {
+		if age := now - m.seen[i]; victim < 0 || age > oldest {
 			victim, oldest = i, age
 		}
 	}
@@ -120,11 +128,12 @@ func (t *FlowTable) find(k *sdwan.FlowKey, now uint32) (*flow, slotRef, bool) {
 }
 
 // claim takes the way r for the flow of k and returns it, zeroed but for
-// the key and the tick.
+// the key.
 func (t *FlowTable) claim(r slotRef, k *sdwan.FlowKey, now uint32) *flow {
-	t.tags[r.b][r.way] = r.tag
+	m := &t.meta[r.b]
+	m.tags[r.way], m.seen[r.way] = r.tag, now
 	f := &t.flows[r.b][r.way]
-	*f = flow{key: *k, seen: now}
+	*f = flow{key: *k}
 	return f
 }
 
@@ -132,8 +141,8 @@ func (t *FlowTable) claim(r slotRef, k *sdwan.FlowKey, now uint32) *flow {
 // table and is meant for tests and statistics.
 func (t *FlowTable) Len() int {
 	n := 0
-	for i := range t.tags {
-		for _, tag := range t.tags[i] {
+	for i := range t.meta {
+		for _, tag := range t.meta[i].tags {
 			if tag != 0 {
 				n++
 			}
