@@ -6,7 +6,7 @@
 //
 //   PATRONUS_BIN=../bin/patronus node e2e/bench.mjs
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
@@ -148,6 +148,6 @@ if (!process.env.BENCH_ONLY_TOPOLOGY) {
     console.log(`  20 zoom/pan key presses, drawn: ${Date.now() - k0} ms`);
     await page.screenshot({ path: path.join(repoDir, 'web/test-results/screenshots/topology-500.png') });
     await ctx.close();
-  } finally { await sut.stop(); }
+  } finally { await sut.stop(); rmSync(sut.data, { recursive: true, force: true }); }
 }
 await browser.close();

@@ -106,12 +106,14 @@ export async function start(bin, { sites = 3, links = 2, log = 'e2e-patronus.log
   const out = fs.openSync(path.join(resultsDir, log), 'w');
   const env = { ...process.env, PATRONUS_ADMIN_PASSWORD: PASSWORD };
   let proc;
+  let argv;
   if (lab) {
-    proc = spawn(bin, ['lab', '--sites', String(sites), '--links', String(links), '--listen', `127.0.0.1:${port}`, '--data', data], { env, stdio: ['ignore', out, out] });
+    argv = ['lab', '--sites', String(sites), '--links', String(links), '--listen', `127.0.0.1:${port}`, '--data', data];
   } else {
     execFileSync(bin, ['user', 'add', ADMIN, '--role', 'admin', '--data', data], { input: `${PASSWORD}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
-    proc = spawn(bin, ['controller', '--data', data, '--listen', `127.0.0.1:${port}`], { env, stdio: ['ignore', out, out] });
+    argv = ['controller', '--data', data, '--listen', `127.0.0.1:${port}`];
   }
+  proc = spawn(bin, argv, { env, stdio: ['ignore', out, out] });
   const stop = async () => {
     if (proc.exitCode !== null) return;
     proc.kill('SIGTERM');
@@ -121,7 +123,14 @@ export async function start(bin, { sites = 3, links = 2, log = 'e2e-patronus.log
     await waitHealthy(url, proc);
     if (!lab && seedData) await seed(url, await loginToken(url), sites, links);
   } catch (e) { await stop(); throw e; }
-  return { url, lab, stop, proc, data, bin };
+  const sut = { url, lab, stop, proc, data, bin };
+  // restart starts the same system again on the same port and data, after stop.
+  sut.restart = async () => {
+    proc = spawn(bin, argv, { env, stdio: ['ignore', out, out] });
+    sut.proc = proc;
+    await waitHealthy(url, proc);
+  };
+  return sut;
 }
 
 /** impair degrades site/link: through the lab when there is one, else by setting a path's state over the API. */

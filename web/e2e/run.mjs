@@ -6,7 +6,7 @@
 //   npm run test:e2e               build the binary and run every test
 //   PATRONUS_BIN=… npm run test:e2e   use a binary built already
 import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ADMIN, PASSWORD, buildBinary, gql, impair, loginToken, resultsDir, start } from './harness.mjs';
 
@@ -312,12 +312,21 @@ try {
     await shot(page, 'disconnected');
   });
 
+  await test('the page reconnects by itself when the controller is back', async () => {
+    await sut.restart();
+    // The client backs off to at most 10 s between attempts.
+    await page.waitForSelector('[data-testid="disconnected"]', { state: 'detached', timeout: 20000 });
+    await page.waitForSelector('[data-testid="overview-sites"] tbody tr', { timeout: 5000 });
+    assert(await page.locator('[data-testid="whoami"]').count() === 1, 'signed out by the restart');
+  });
+
   await test('no uncaught errors in the page', async () => {
     assert(consoleErrors.length === 0, consoleErrors.join('\n'));
   });
 } finally {
   await browser.close();
   await sut.stop();
+  rmSync(sut.data, { recursive: true, force: true });
   writeFileSync(path.join(resultsDir, 'e2e-results.json'), JSON.stringify({ lab: sut.lab, results }, null, 2));
   const failed = results.filter((r) => !r.ok);
   console.log(`\n${results.length - failed.length}/${results.length} browser tests passed; screenshots in ${shots}`);

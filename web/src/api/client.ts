@@ -75,8 +75,14 @@ function scheduleRenew(s: Session | null): void {
 export type LinkState = 'connecting' | 'connected' | 'disconnected';
 export const linkState = new Store<LinkState>('connecting');
 
+/**
+ * reconnects counts the times the live connection came back after being
+ * lost; pages reload their queries when it changes, since events sent
+ * while disconnected are gone.
+ */
+export const reconnects = new Store<number>(0);
+
 let ws: Client | null = null;
-let wsToken: string | null = null;
 
 function wsURL(): string {
   const l = globalThis.location;
@@ -95,7 +101,10 @@ function openSocket(): Client {
     retryWait: (n) => new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** n) * (0.75 + Math.random() / 2))),
     on: {
       connecting: () => { if (linkState.get() !== 'disconnected') linkState.set('connecting'); },
-      connected: () => linkState.set('connected'),
+      connected: () => {
+        if (linkState.get() === 'disconnected') reconnects.update((n) => n + 1);
+        linkState.set('connected');
+      },
       closed: () => linkState.set('disconnected'),
       error: () => linkState.set('disconnected'),
     },
@@ -108,11 +117,10 @@ session.subscribe((s) => {
   // A new sign-in (not a renewal of the same user) gets a fresh socket; a
   // renewal keeps the open one, which was authenticated when it started.
   if (!s) {
-    ws?.dispose(); ws = null; wsToken = null;
+    ws?.dispose(); ws = null;
     return;
   }
-  if (!ws) { ws = openSocket(); wsToken = s.token; }
-  void wsToken;
+  if (!ws) ws = openSocket();
 });
 scheduleRenew(session.get());
 
@@ -122,7 +130,7 @@ scheduleRenew(session.get());
  * client resubscribes when the socket comes back.
  */
 export function subscribe<T>(query: string, variables: Record<string, unknown> | undefined, onData: (d: T) => void): () => void {
-  if (!ws && session.get()) { ws = openSocket(); wsToken = session.get()!.token; }
+  if (!ws && session.get()) ws = openSocket();
   if (!ws) return () => {};
   return ws.subscribe<T>({ query, variables }, {
     next: (r) => { if (r.data) onData(r.data as T); },

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { gql } from '../api/client';
+import { gql, reconnects } from '../api/client';
 import { Store, useStore } from '../lib/store';
 
 /** useQuery runs a query when its variables change and offers a reload. */
@@ -24,6 +24,8 @@ export function useQuery<T>(query: string, vars?: Record<string, unknown>, opts:
     }
   }, [query, key, opts.skip]);
   useEffect(() => { void reload(); }, [reload]);
+  // After the live connection comes back, what was missed is fetched anew.
+  useEffect(() => reconnects.subscribe(() => { void reload(); }), [reload]);
   return { data, error, loading, reload, setData };
 }
 
