@@ -27,10 +27,16 @@ web/node_modules/.package-lock.json: web/package-lock.json web/package.json
 # The whole suite, race detector on. PostgreSQL and Redis tests run when
 # PATRONUS_TEST_POSTGRES and PATRONUS_TEST_REDIS name servers (.ci/run sets
 # both); root-only tests run when run as root.
-test: test-go test-web
+test: test-go test-lab test-web
 
 test-go:
 	$(GO) test -race -timeout 20m ./...
+
+# The lab's measurement scenarios (accuracy, detection, stability,
+# overhead) time real packets, so they run without the race detector,
+# whose pauses would be measured as path faults; they skip under -race.
+test-lab:
+	$(GO) test -count=1 -timeout 10m -run 'TestAccuracy|TestDetection|TestStability|TestOverhead' -v ./internal/lab
 
 # Dashboard tests: Vitest for the data logic, then the browser tests in
 # Debian's Chromium (/usr/bin/chromium) against the binary built above.
