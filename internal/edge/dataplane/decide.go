@@ -161,7 +161,7 @@ func (e *Engine) UpdatePath(id string, status sdwan.PathStatus, m sdwan.PathMetr
 // into a dead path helps nobody.
 func (e *Engine) Force(policyID int64, pathID string) error {
 	e.mu.Lock()
-	if e.ctl.tunnels[pathID] == nil {
+	if e.ctl.tunnels[pathID] == nil || e.closed {
 		e.mu.Unlock()
 		return fmt.Errorf("%w %q", ErrUnknownPath, pathID)
 	}
@@ -174,6 +174,10 @@ func (e *Engine) Force(policyID int64, pathID string) error {
 // ClearForce ends a forced failover set by Force.
 func (e *Engine) ClearForce(policyID int64) {
 	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return
+	}
 	delete(e.ctl.forced, policyID)
 	evs := e.rebuildLocked()
 	e.deliverUnlock(evs)

@@ -290,7 +290,7 @@ func TestTCPAndUDPThroughTheOverlay(t *testing.T) {
 	p := newPair(t)
 	tcpTransfer(t, p, 80, 1<<20)
 	s := startUDP(t, p, 7000, 7001, time.Millisecond, 200)
-	waitFor(t, 5*time.Second, "UDP datagrams", func() bool { return s.count() >= 50 })
+	waitFor(t, 10*time.Second, "UDP datagrams", func() bool { return s.count() >= 50 })
 	s.finish()
 	// Unmatched traffic takes the best-quality path; with no metrics the
 	// tie goes to the first path, so wan2 carried nothing.
@@ -306,7 +306,7 @@ func TestSteeringPerPolicy(t *testing.T) {
 	p := newPair(t, voice)
 	before := p.a.pathTx()
 	s := startUDP(t, p, 5000, 5001, time.Millisecond, 100)
-	waitFor(t, 5*time.Second, "voice datagrams", func() bool { return s.count() >= 100 })
+	waitFor(t, 10*time.Second, "voice datagrams", func() bool { return s.count() >= 100 })
 	sent, _ := s.finish()
 	after := p.a.pathTx()
 	if got, want := after["a-wan2"]-before["a-wan2"], uint64(sent*128); got != want {
@@ -332,12 +332,12 @@ func TestPolicyChangeMovesFlow(t *testing.T) {
 	p := newPair(t, voice)
 	s := startUDP(t, p, 5000, 5001, 2*time.Millisecond, 100)
 	defer s.finish()
-	waitFor(t, 5*time.Second, "voice on wan2", func() bool { return p.a.pathTx()["a-wan2"] > 0 })
+	waitFor(t, 10*time.Second, "voice on wan2", func() bool { return p.a.pathTx()["a-wan2"] > 0 })
 	edited := voice
 	edited.Action.Link = "wan1"
 	p.a.set(t, p.a.config(p.b, edited))
 	mid := p.a.pathTx()
-	waitFor(t, 5*time.Second, "voice on wan1", func() bool { return p.a.pathTx()["a-wan1"] > mid["a-wan1"]+10*128 })
+	waitFor(t, 10*time.Second, "voice on wan1", func() bool { return p.a.pathTx()["a-wan1"] > mid["a-wan1"]+10*128 })
 	time.Sleep(50 * time.Millisecond)
 	if later := p.a.pathTx(); later["a-wan2"] > mid["a-wan2"]+128 {
 		t.Errorf("wan2 kept carrying the flow after the edit: %d -> %d bytes", mid["a-wan2"], later["a-wan2"])
@@ -348,7 +348,7 @@ func TestPolicyChangeMovesFlow(t *testing.T) {
 	disabled := edited
 	disabled.Enabled = false
 	p.a.set(t, p.a.config(p.b, disabled))
-	waitFor(t, 5*time.Second, "unmatched traffic counted", func() bool {
+	waitFor(t, 10*time.Second, "unmatched traffic counted", func() bool {
 		st, ok := p.a.stats.PolicyStats(0)
 		return ok && st.PacketsMatched > 10
 	})
@@ -360,7 +360,7 @@ func TestAccounting(t *testing.T) {
 	p := newPair(t, voice)
 	const payload = 172 // an RTP voice packet: 160 bytes of G.711 + 12 of RTP
 	s := startUDP(t, p, 5000, 5002, time.Millisecond, payload)
-	waitFor(t, 5*time.Second, "voice datagrams", func() bool { return s.count() >= 200 })
+	waitFor(t, 10*time.Second, "voice datagrams", func() bool { return s.count() >= 200 })
 	sent, received := s.finish()
 	st, ok := p.a.stats.PolicyStats(voice.ID)
 	if !ok {
