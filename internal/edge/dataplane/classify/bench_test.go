@@ -2,11 +2,11 @@ package classify
 
 import (
 	"encoding/binary"
-	"syscall"
-	"time"
 	"fmt"
 	"net/netip"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 )
