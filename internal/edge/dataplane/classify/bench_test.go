@@ -146,3 +146,24 @@ func BenchmarkClassify(b *testing.B) {
 		cpu.report(b)
 	})
 }
+
+// BenchmarkGoMapReference looks the established benchmark's 4,096 keys up
+// in a Go map keyed by FlowKey: not a figure of this package, but the
+// yardstick for BenchmarkClassify/established on the machine at hand.
+func BenchmarkGoMapReference(b *testing.B) {
+	ks := benchKeys(1 << 12)
+	m := make(map[sdwan.FlowKey]int32, len(ks))
+	for i := range ks {
+		m[ks[i]] = int32(i)
+	}
+	b.ReportAllocs()
+	cpu := startCPU()
+	var sum int32
+	i := 0
+	for b.Loop() {
+		sum += m[ks[i&(len(ks)-1)]]
+		i++
+	}
+	cpu.report(b)
+	_ = sum
+}
