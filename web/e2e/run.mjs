@@ -45,8 +45,12 @@ async function signIn(page, url, user = ADMIN, pw = PASSWORD) {
   await page.waitForSelector('[data-testid="whoami"]', { timeout: 10000 });
 }
 
+// shot saves a screenshot, and fails the test if the page shows an error
+// banner: a query the API refused, or an action that failed.
 async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  const errors = await page.locator('.banner.error').allTextContents();
+  assert(errors.length === 0, `${name}: the page shows an error: ${errors.join('; ')}`);
 }
 
 const bin = buildBinary();
@@ -198,6 +202,7 @@ try {
   await test('export CSV from the statistics page', async () => {
     await page.click('nav >> text=Statistics');
     await page.waitForSelector('[data-testid="export-form"]');
+    await page.waitForTimeout(500); // let the history queries answer
     const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), page.click('[data-testid="export-form"] button[type="submit"]')]);
     const file = path.join(resultsDir, dl.suggestedFilename());
     await dl.saveAs(file);

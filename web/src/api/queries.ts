@@ -68,7 +68,7 @@ export const DELETE_POLICY = `mutation DeletePolicy($id: ID!) { deletePolicy(id:
 export const TOGGLE_POLICY = `mutation TogglePolicy($id: ID!, $on: Boolean!) { togglePolicy(id: $id, enabled: $on) { id enabled } }`;
 
 export const POLICY_HISTORY = `query PolicyHistory($id: ID!, $from: Time!, $to: Time!, $site: ID, $step: Int) {
-  policy(id: $id) { id name statsHistory(from: $from, to: $to, siteId: $site, stepSeconds: $step, limit: 2000) { timestamp packets_matched bytes_matched active_flows } }
+  policyStatsHistory(policyId: $id, from: $from, to: $to, siteId: $site, stepSeconds: $step, limit: 2000) { timestamp packets_matched bytes_matched active_flows }
 }`;
 
 export const METRICS_HISTORY = `query MetricsHistory($from: Time!, $to: Time!, $step: Int) {

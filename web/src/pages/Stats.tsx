@@ -31,9 +31,9 @@ export function StatsPage() {
       setSysCols([h.map((m) => Date.parse(m.timestamp) / 1000), h.map((m) => m.throughputMbps), h.map((m) => num(m.packetsPerSecond))]);
     }).catch(setErr);
     if (!policy) return;
-    gql<{ policy: { statsHistory: { timestamp: string; packets_matched: string; bytes_matched: string }[] } | null }>(POLICY_HISTORY, { id: policy, ...v, site: site || null })
+    gql<{ policyStatsHistory: { timestamp: string; packets_matched: string; bytes_matched: string }[] }>(POLICY_HISTORY, { id: policy, ...v, site: site || null })
       .then((d) => {
-        const h = d.policy?.statsHistory ?? [];
+        const h = d.policyStatsHistory;
         const ts = h.map((s) => Date.parse(s.timestamp) / 1000);
         setPolCols([ts.slice(1), deltas(ts, h.map((s) => num(s.packets_matched))), deltas(ts, h.map((s) => (num(s.bytes_matched) * 8) / 1e6))]);
       }).catch(setErr);
