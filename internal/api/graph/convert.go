@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/patronus-sdwan/patronus/internal/api/graph/model"
+	"github.com/patronus-sdwan/patronus/internal/control"
 	"github.com/patronus-sdwan/patronus/internal/events"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 	"github.com/patronus-sdwan/patronus/internal/stats"
@@ -79,6 +80,15 @@ func toPathEvent(e store.PathEvent) *model.PathEvent {
 		out.To = ptr(toPathStatus(e.To))
 	}
 	return out
+}
+
+// toAvailabilityWindow converts one window of a path's availability.
+func toAvailabilityWindow(w control.AvailabilityWindow) *model.AvailabilityWindow {
+	return &model.AvailabilityWindow{
+		WindowSeconds: w.Window.Seconds(), CoveredSeconds: w.Covered.Seconds(),
+		UpSeconds: w.Up.Seconds(), DegradedSeconds: w.Degraded.Seconds(), DownSeconds: w.Down.Seconds(),
+		UptimePct: w.UptimePct, UpPct: w.UpPct,
+	}
 }
 
 // toPolicy converts a policy with its live totals.

@@ -169,3 +169,34 @@ func TestPathsWithSites(t *testing.T) {
 		t.Errorf("dependencies %+v, want 1 endpoint, 1 path, 1 metrics row", d)
 	}
 }
+
+// TestPathAvailability reads a path's availability, computed from its
+// recorded state changes: the seeded path went Up once, just now.
+func TestPathAvailability(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	viewer := h.user("viewer", sdwan.RoleViewer)
+	var out struct {
+		Paths []struct {
+			Availability struct {
+				Status string
+				Day    struct {
+					WindowSeconds, CoveredSeconds, UpSeconds, DownSeconds, UptimePct float64
+				}
+				LastTransitions []struct{ From, To, Reason string }
+			}
+		} `json:"paths"`
+	}
+	h.mustDo(viewer, `{ paths { availability { status day { windowSeconds coveredSeconds upSeconds downSeconds uptimePct }
+		lastTransitions { from to reason } } } }`, nil, &out)
+	if len(out.Paths) != 1 {
+		t.Fatalf("got %d paths, want 1", len(out.Paths))
+	}
+	a := out.Paths[0].Availability
+	if a.Status != "UP" || a.Day.WindowSeconds != 86400 || a.Day.CoveredSeconds > 60 {
+		t.Errorf("availability = %+v; want UP over a 24 h window of which the young path covers seconds", a)
+	}
+	if len(a.LastTransitions) != 1 || a.LastTransitions[0].To != "UP" || a.LastTransitions[0].Reason != "probes answered" {
+		t.Errorf("last transitions = %+v, want the one change to UP", a.LastTransitions)
+	}
+}

@@ -91,6 +91,16 @@ type ComplexityRoot struct {
 		User         func(childComplexity int) int
 	}
 
+	AvailabilityWindow struct {
+		CoveredSeconds  func(childComplexity int) int
+		DegradedSeconds func(childComplexity int) int
+		DownSeconds     func(childComplexity int) int
+		UpPct           func(childComplexity int) int
+		UpSeconds       func(childComplexity int) int
+		UptimePct       func(childComplexity int) int
+		WindowSeconds   func(childComplexity int) int
+	}
+
 	CacheClearResult struct {
 		ClearedEntries func(childComplexity int) int
 		Message        func(childComplexity int) int
@@ -190,6 +200,7 @@ type ComplexityRoot struct {
 	}
 
 	Path struct {
+		Availability   func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		DstEndpoint    func(childComplexity int) int
 		DstSite        func(childComplexity int) int
@@ -201,6 +212,14 @@ type ComplexityRoot struct {
 		SrcSite        func(childComplexity int) int
 		Status         func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
+	}
+
+	PathAvailability struct {
+		Day             func(childComplexity int) int
+		LastTransitions func(childComplexity int) int
+		Since           func(childComplexity int) int
+		Status          func(childComplexity int) int
+		Week            func(childComplexity int) int
 	}
 
 	PathEvent struct {
@@ -452,6 +471,8 @@ type PathResolver interface {
 	Metrics(ctx context.Context, obj *model.Path) (*model.PathMetrics, error)
 	MetricsHistory(ctx context.Context, obj *model.Path, from *time.Time, to *time.Time, limit *int) ([]*model.PathMetrics, error)
 	Events(ctx context.Context, obj *model.Path, from *time.Time, to *time.Time, limit *int) ([]*model.PathEvent, error)
+
+	Availability(ctx context.Context, obj *model.Path) (*model.PathAvailability, error)
 }
 type PolicyEventResolver interface {
 	Policy(ctx context.Context, obj *model.PolicyEvent) (*model.Policy, error)
@@ -705,6 +726,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
+
+	case "AvailabilityWindow.coveredSeconds":
+		if e.ComplexityRoot.AvailabilityWindow.CoveredSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityWindow.CoveredSeconds(childComplexity), true
+	case "AvailabilityWindow.degradedSeconds":
+		if e.ComplexityRoot.AvailabilityWindow.DegradedSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityWindow.DegradedSeconds(childComplexity), true
+	case "AvailabilityWindow.downSeconds":
+		if e.ComplexityRoot.AvailabilityWindow.DownSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityWindow.DownSeconds(childComplexity), true
+	case "AvailabilityWindow.upPct":
+		if e.ComplexityRoot.AvailabilityWindow.UpPct == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityWindow.UpPct(childComplexity), true
+	case "AvailabilityWindow.upSeconds":
+		if e.ComplexityRoot.AvailabilityWindow.UpSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityWindow.UpSeconds(childComplexity), true
+	case "AvailabilityWindow.uptimePct":
+		if e.ComplexityRoot.AvailabilityWindow.UptimePct == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityWindow.UptimePct(childComplexity), true
+	case "AvailabilityWindow.windowSeconds":
+		if e.ComplexityRoot.AvailabilityWindow.WindowSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvailabilityWindow.WindowSeconds(childComplexity), true
 
 	case "CacheClearResult.cleared_entries":
 		if e.ComplexityRoot.CacheClearResult.ClearedEntries == nil {
@@ -1288,6 +1352,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MutationResult.Success(childComplexity), true
 
+	case "Path.availability":
+		if e.ComplexityRoot.Path.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Path.Availability(childComplexity), true
 	case "Path.createdAt":
 		if e.ComplexityRoot.Path.CreatedAt == nil {
 			break
@@ -1364,6 +1434,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Path.UpdatedAt(childComplexity), true
+
+	case "PathAvailability.day":
+		if e.ComplexityRoot.PathAvailability.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathAvailability.Day(childComplexity), true
+	case "PathAvailability.lastTransitions":
+		if e.ComplexityRoot.PathAvailability.LastTransitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathAvailability.LastTransitions(childComplexity), true
+	case "PathAvailability.since":
+		if e.ComplexityRoot.PathAvailability.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathAvailability.Since(childComplexity), true
+	case "PathAvailability.status":
+		if e.ComplexityRoot.PathAvailability.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathAvailability.Status(childComplexity), true
+	case "PathAvailability.week":
+		if e.ComplexityRoot.PathAvailability.Week == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PathAvailability.Week(childComplexity), true
 
 	case "PathEvent.at":
 		if e.ComplexityRoot.PathEvent.At == nil {
@@ -2619,6 +2720,26 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_AvailabilityWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "windowSeconds":
+		return ec.fieldContext_AvailabilityWindow_windowSeconds(ctx, field)
+	case "coveredSeconds":
+		return ec.fieldContext_AvailabilityWindow_coveredSeconds(ctx, field)
+	case "upSeconds":
+		return ec.fieldContext_AvailabilityWindow_upSeconds(ctx, field)
+	case "degradedSeconds":
+		return ec.fieldContext_AvailabilityWindow_degradedSeconds(ctx, field)
+	case "downSeconds":
+		return ec.fieldContext_AvailabilityWindow_downSeconds(ctx, field)
+	case "uptimePct":
+		return ec.fieldContext_AvailabilityWindow_uptimePct(ctx, field)
+	case "upPct":
+		return ec.fieldContext_AvailabilityWindow_upPct(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AvailabilityWindow", field.Name)
+}
+
 func (ec *executionContext) childFields_CacheClearResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "success":
@@ -2775,8 +2896,26 @@ func (ec *executionContext) childFields_Path(ctx context.Context, field graphql.
 		return ec.fieldContext_Path_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Path_updatedAt(ctx, field)
+	case "availability":
+		return ec.fieldContext_Path_availability(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Path", field.Name)
+}
+
+func (ec *executionContext) childFields_PathAvailability(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_PathAvailability_status(ctx, field)
+	case "since":
+		return ec.fieldContext_PathAvailability_since(ctx, field)
+	case "day":
+		return ec.fieldContext_PathAvailability_day(ctx, field)
+	case "week":
+		return ec.fieldContext_PathAvailability_week(ctx, field)
+	case "lastTransitions":
+		return ec.fieldContext_PathAvailability_lastTransitions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PathAvailability", field.Name)
 }
 
 func (ec *executionContext) childFields_PathEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5026,6 +5165,167 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AvailabilityWindow_windowSeconds(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityWindow_windowSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityWindow_windowSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailabilityWindow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AvailabilityWindow_coveredSeconds(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityWindow_coveredSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CoveredSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityWindow_coveredSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailabilityWindow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AvailabilityWindow_upSeconds(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityWindow_upSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityWindow_upSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailabilityWindow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AvailabilityWindow_degradedSeconds(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityWindow_degradedSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DegradedSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityWindow_degradedSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailabilityWindow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AvailabilityWindow_downSeconds(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityWindow_downSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DownSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityWindow_downSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailabilityWindow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AvailabilityWindow_uptimePct(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityWindow_uptimePct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UptimePct, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityWindow_uptimePct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailabilityWindow", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AvailabilityWindow_upPct(ctx context.Context, field graphql.CollectedField, obj *model.AvailabilityWindow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvailabilityWindow_upPct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpPct, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvailabilityWindow_upPct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvailabilityWindow", field, false, false, "Float")
 }
 
 func (ec *executionContext) _CacheClearResult_success(ctx context.Context, field graphql.CollectedField, obj *model.CacheClearResult) (ret graphql.Marshaler) {
@@ -8288,6 +8588,180 @@ func (ec *executionContext) _Path_updatedAt(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Path_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Path", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Path_availability(ctx context.Context, field graphql.CollectedField, obj *model.Path) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Path_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Path().Availability(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PathAvailability) graphql.Marshaler {
+			return ec.marshalNPathAvailability2ᚖgithubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐPathAvailability(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Path_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Path",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PathAvailability(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PathAvailability_status(ctx context.Context, field graphql.CollectedField, obj *model.PathAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathAvailability_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PathStatus) graphql.Marshaler {
+			return ec.marshalNPathStatus2githubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐPathStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathAvailability_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PathAvailability", field, false, false, "PathStatus")
+}
+
+func (ec *executionContext) _PathAvailability_since(ctx context.Context, field graphql.CollectedField, obj *model.PathAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathAvailability_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathAvailability_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PathAvailability", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PathAvailability_day(ctx context.Context, field graphql.CollectedField, obj *model.PathAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathAvailability_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AvailabilityWindow) graphql.Marshaler {
+			return ec.marshalNAvailabilityWindow2ᚖgithubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐAvailabilityWindow(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathAvailability_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PathAvailability",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AvailabilityWindow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PathAvailability_week(ctx context.Context, field graphql.CollectedField, obj *model.PathAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathAvailability_week(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Week, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AvailabilityWindow) graphql.Marshaler {
+			return ec.marshalNAvailabilityWindow2ᚖgithubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐAvailabilityWindow(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathAvailability_week(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PathAvailability",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AvailabilityWindow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PathAvailability_lastTransitions(ctx context.Context, field graphql.CollectedField, obj *model.PathAvailability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PathAvailability_lastTransitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastTransitions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PathEvent) graphql.Marshaler {
+			return ec.marshalNPathEvent2ᚕᚖgithubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐPathEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PathAvailability_lastTransitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PathAvailability",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PathEvent(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PathEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.PathEvent) (ret graphql.Marshaler) {
@@ -15012,6 +15486,69 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var availabilityWindowImplementors = []string{"AvailabilityWindow"}
+
+func (ec *executionContext) _AvailabilityWindow(ctx context.Context, sel ast.SelectionSet, obj *model.AvailabilityWindow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, availabilityWindowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AvailabilityWindow")
+		case "windowSeconds":
+			out.Values[i] = ec._AvailabilityWindow_windowSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coveredSeconds":
+			out.Values[i] = ec._AvailabilityWindow_coveredSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upSeconds":
+			out.Values[i] = ec._AvailabilityWindow_upSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "degradedSeconds":
+			out.Values[i] = ec._AvailabilityWindow_degradedSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "downSeconds":
+			out.Values[i] = ec._AvailabilityWindow_downSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uptimePct":
+			out.Values[i] = ec._AvailabilityWindow_uptimePct(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upPct":
+			out.Values[i] = ec._AvailabilityWindow_upPct(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var cacheClearResultImplementors = []string{"CacheClearResult"}
 
 func (ec *executionContext) _CacheClearResult(ctx context.Context, sel ast.SelectionSet, obj *model.CacheClearResult) graphql.Marshaler {
@@ -15745,6 +16282,65 @@ func (ec *executionContext) _Path(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._Path_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availability":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Path_availability(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pathAvailabilityImplementors = []string{"PathAvailability"}
+
+func (ec *executionContext) _PathAvailability(ctx context.Context, sel ast.SelectionSet, obj *model.PathAvailability) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pathAvailabilityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PathAvailability")
+		case "status":
+			out.Values[i] = ec._PathAvailability_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._PathAvailability_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "day":
+			out.Values[i] = ec._PathAvailability_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "week":
+			out.Values[i] = ec._PathAvailability_week(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastTransitions":
+			out.Values[i] = ec._PathAvailability_lastTransitions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17474,6 +18070,14 @@ func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋpatronusᚑsdw
 	return ec._AuthPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAvailabilityWindow2ᚖgithubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐAvailabilityWindow(ctx context.Context, sel ast.SelectionSet, v *model.AvailabilityWindow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AvailabilityWindow!")
+		return graphql.Null
+	}
+	return ec._AvailabilityWindow(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17715,6 +18319,14 @@ func (ec *executionContext) marshalNPath2ᚖgithubᚗcomᚋpatronusᚑsdwanᚋpa
 		return graphql.Null
 	}
 	return ec._Path(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPathAvailability2ᚖgithubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐPathAvailability(ctx context.Context, sel ast.SelectionSet, v *model.PathAvailability) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PathAvailability!")
+		return graphql.Null
+	}
+	return ec._PathAvailability(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPathEvent2ᚕᚖgithubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐPathEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PathEvent) graphql.Marshaler {

@@ -175,6 +175,26 @@ func (r *pathResolver) Events(ctx context.Context, obj *model.Path, from *time.T
 	return out, nil
 }
 
+func (r *pathResolver) Availability(ctx context.Context, obj *model.Path) (*model.PathAvailability, error) {
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	av, err := r.a.svc.PathAvailability(ctx, p, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.PathAvailability{
+		Status: toPathStatus(av.Status), Since: av.Since,
+		Day: toAvailabilityWindow(av.Day), Week: toAvailabilityWindow(av.Week),
+		LastTransitions: make([]*model.PathEvent, len(av.Last)),
+	}
+	for i, e := range av.Last {
+		out.LastTransitions[i] = toPathEvent(e)
+	}
+	return out, nil
+}
+
 // Paths is the resolver for the paths field.
 func (r *queryResolver) Paths(ctx context.Context, filter *model.PathFilter, page *model.PageInput) ([]*model.Path, error) {
 	if _, err := reader(ctx); err != nil {

@@ -75,6 +75,21 @@ type AuthPayload struct {
 	User         *User  `json:"user"`
 }
 
+// How a path fared over one window (the last day or week).
+type AvailabilityWindow struct {
+	// The window asked for, in seconds.
+	WindowSeconds float64 `json:"windowSeconds"`
+	// The part of the window the path existed for; the durations add up to it.
+	CoveredSeconds  float64 `json:"coveredSeconds"`
+	UpSeconds       float64 `json:"upSeconds"`
+	DegradedSeconds float64 `json:"degradedSeconds"`
+	DownSeconds     float64 `json:"downSeconds"`
+	// Share of the covered time the path could carry traffic (up or degraded), in percent.
+	UptimePct float64 `json:"uptimePct"`
+	// Share of the covered time the path was fully up, in percent.
+	UpPct float64 `json:"upPct"`
+}
+
 // The outcome of clearCache.
 type CacheClearResult struct {
 	Success bool   `json:"success"`
@@ -187,6 +202,17 @@ type PageInput struct {
 	Limit *int `json:"limit,omitempty"`
 	// Skip this many rows first.
 	Offset *int `json:"offset,omitempty"`
+}
+
+// A path's availability, computed from its recorded state changes.
+type PathAvailability struct {
+	Status PathStatus `json:"status"`
+	// When the path entered its current status.
+	Since time.Time           `json:"since"`
+	Day   *AvailabilityWindow `json:"day"`
+	Week  *AvailabilityWindow `json:"week"`
+	// The most recent state changes, newest first (at most 10).
+	LastTransitions []*PathEvent `json:"lastTransitions"`
 }
 
 // A path's state change or failover.
