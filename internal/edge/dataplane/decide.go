@@ -58,6 +58,10 @@ type slotKey struct {
 type slotState struct {
 	choice string // path chosen for new flows, "" if none
 	epoch  uint32
+	// version and sig track the slot's Version: it changes with the epoch
+	// and with the eligible paths (sig).
+	version uint32
+	sig     string
 	// decided is false until the slot's first decision, which moves no
 	// flow and so is no event.
 	decided bool
@@ -80,8 +84,8 @@ type control struct {
 	slots       map[slotKey]*slotState
 	forced      map[int64]string // policy ID (0: the whole site) -> path ID
 	rules       *classify.Rules
-	peerOrder   []string // peer index -> ID
-	gen         uint32
+	peerOrder   []string    // peer index -> ID
+	gen         uint32      // numbers the rules: Table.Gen
 	timer       func() bool // stops the hold-down timer
 	timerAt     time.Time
 	instance    uint64
@@ -214,7 +218,6 @@ func (e *Engine) rebuildLocked() []Event {
 		return nil
 	}
 	now := e.opts.Now()
-	c.gen++
 	policies := c.rules.Policies()
 	npeers := len(c.peerOrder)
 	nslots := (len(policies) + 1) * npeers
@@ -252,7 +255,11 @@ func (e *Engine) rebuildLocked() []Event {
 				c.slots[key] = ss
 			}
 			if action.Kind == sdwan.ActionDrop {
-				t.Slots[slot] = classify.Slot{Path: classify.NoPath, Drop: true, Epoch: ss.epoch}
+				if ss.sig != "drop" {
+					ss.sig = "drop"
+					ss.version++
+				}
+				t.Slots[slot] = classify.Slot{Path: classify.NoPath, Drop: true, Epoch: ss.epoch, Version: ss.version}
 				ss.choice = ""
 				continue
 			}
@@ -268,10 +275,17 @@ func (e *Engine) rebuildLocked() []Event {
 			if ev, ok := e.transition(ss, key, d, forced, now); ok {
 				events = appendEvent(events, ev)
 			}
-			t.Slots[slot] = classify.Slot{Path: int32(e.handleOf(d.choice)), Epoch: ss.epoch}
+			var sig strings.Builder
 			for _, p := range d.eligible {
 				t.SetEligible(slot, int32(c.handles[p]))
+				fmt.Fprintf(&sig, "%d,", c.handles[p])
 			}
+			fmt.Fprintf(&sig, "e%d", ss.epoch)
+			if sig.String() != ss.sig {
+				ss.sig = sig.String()
+				ss.version++
+			}
+			t.Slots[slot] = classify.Slot{Path: int32(e.handleOf(d.choice)), Epoch: ss.epoch, Version: ss.version}
 		}
 	}
 	for k := range c.slots {

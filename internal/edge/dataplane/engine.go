@@ -235,6 +235,9 @@ func (e *Engine) applyLocked(cfg Config) error {
 		return errors.Join(append(errs, err)...)
 	}
 	c.rules = rules
+	// New rules renumber the slots, and the handles may have moved: the
+	// flows must look themselves up again.
+	c.gen++
 	return errors.Join(errs...)
 }
 

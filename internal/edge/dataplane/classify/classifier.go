@@ -18,6 +18,10 @@ type Slot struct {
 	// their path is still eligible: a failback after the hold-down, or an
 	// operator's forced failover being set or cleared.
 	Epoch uint32
+	// Version changes whenever Epoch or the slot's eligible paths change,
+	// so a flow whose slot has the version it last saw needs no other
+	// check.
+	Version uint32
 }
 
 // Table is one generation of the engine's decisions: the compiled rules and,
@@ -34,7 +38,10 @@ type Table struct {
 	// handles: the paths the slot's flows may stay on.
 	Eligible      []uint64
 	EligibleWords int
-	// Gen numbers the table; it must change with every new Table.
+	// Gen numbers the table's Rules: it must change whenever the rules
+	// (and so the slot numbering) change, and stay the same when only the
+	// slots' decisions do, so that a path state change costs the flows no
+	// new lookup.
 	Gen uint32
 }
 
@@ -87,18 +94,22 @@ func (c *Classifier) Flows() *FlowTable { return c.flows }
 
 // Classify decides the packet of flow k at tick now under table t.
 //
-// A known flow of the same table generation keeps its path while that path
-// is eligible for its slot and the slot's epoch is unchanged; otherwise it
-// moves to the slot's path. After a table change a flow is looked up again,
-// and keeps its path if its policy and that policy's action are the same
-// and the path is still eligible, so an unrelated policy edit does not
-// reorder anybody's traffic.
+// A known flow under the same rules keeps its path while that path is
+// eligible for its slot and the slot's epoch is unchanged; otherwise it
+// moves to the slot's path. After the rules change a flow is looked up
+// again, and keeps its path if its policy and that policy's action are the
+// same and the path is still eligible, so an unrelated policy edit does
+// not reorder anybody's traffic.
 func (c *Classifier) Classify(k *sdwan.FlowKey, t *Table, now uint32) Result {
 	f, ref, ok := c.flows.find(k, now)
 	if ok && f.gen == t.Gen {
 		s := &t.Slots[f.slot]
+		if s.Version == f.ver {
+			return Result{PolicyID: t.Rules.ids[f.pol], Path: int32(f.path), Drop: s.Drop}
+		}
+		f.ver = s.Version
 		if s.Epoch == f.epoch && t.eligible(f.slot, int32(f.path)) {
-			return Result{PolicyID: t.Rules.ids[f.pol], Path: int32(f.path)}
+			return Result{PolicyID: t.Rules.ids[f.pol], Path: int32(f.path), Drop: s.Drop}
 		}
 		moved := int32(f.path) != s.Path
 		f.path, f.epoch = int16(s.Path), s.Epoch
@@ -113,16 +124,16 @@ func (c *Classifier) Classify(k *sdwan.FlowKey, t *Table, now uint32) Result {
 	slot := int32(pi*t.Peers + peer)
 	s := &t.Slots[slot]
 	if ok {
-		// Known flow, new table generation.
+		// Known flow, new rules.
 		keep := f.fp == fp && s.Epoch == f.epoch && t.eligible(slot, int32(f.path))
 		moved := !keep && int32(f.path) != s.Path
-		f.slot, f.pol, f.gen, f.epoch, f.fp = slot, int32(pi), t.Gen, s.Epoch, fp
+		f.slot, f.pol, f.gen, f.epoch, f.fp, f.ver = slot, int32(pi), t.Gen, s.Epoch, fp, s.Version
 		if !keep {
 			f.path = int16(s.Path)
 		}
 		return Result{PolicyID: id, Path: int32(f.path), Drop: s.Drop, Moved: moved}
 	}
 	f = c.flows.claim(ref, k, now)
-	f.path, f.slot, f.pol, f.gen, f.epoch, f.fp = int16(s.Path), slot, int32(pi), t.Gen, s.Epoch, fp
+	f.path, f.slot, f.pol, f.gen, f.epoch, f.fp, f.ver = int16(s.Path), slot, int32(pi), t.Gen, s.Epoch, fp, s.Version
 	return Result{PolicyID: id, Path: s.Path, Drop: s.Drop, New: true}
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // table builds a Table over one peer with paths 0 and 1, where slot s
-// chooses choice[s] and lets flows stay on the paths in stay[s].
-func table(t *testing.T, gen uint32, ps []sdwan.Policy, choice []int32, epochs []uint32, stay [][]int32) *Table {
+// chooses choice[s] and lets flows stay on the paths in stay[s]. Tables
+// of one rules generation share gen; each gets its own slot versions.
+func table(t *testing.T, gen, version uint32, ps []sdwan.Policy, choice []int32, epochs []uint32, stay [][]int32) *Table {
 	t.Helper()
 	r, err := Compile(ps, [][]netip.Prefix{pfx("10.2.0.0/16")})
 	if err != nil {
@@ -19,7 +20,7 @@ func table(t *testing.T, gen uint32, ps []sdwan.Policy, choice []int32, epochs [
 	n := len(r.Policies()) + 1
 	tb := &Table{Rules: r, Peers: 1, Slots: make([]Slot, n), Eligible: make([]uint64, n), EligibleWords: 1, Gen: gen}
 	for s := range n {
-		tb.Slots[s] = Slot{Path: choice[s], Drop: choice[s] == NoPath, Epoch: epochs[s]}
+		tb.Slots[s] = Slot{Path: choice[s], Drop: choice[s] == NoPath, Epoch: epochs[s], Version: version}
 		for _, p := range stay[s] {
 			tb.SetEligible(s, p)
 		}
@@ -40,20 +41,20 @@ func TestClassifierSticky(t *testing.T) {
 		k    sdwan.FlowKey
 		want Result
 	}
-	t1 := table(t, 1, ps, []int32{0, 1}, []uint32{0, 0}, [][]int32{{0, 1}, {0, 1}})
+	t1 := table(t, 1, 1, ps, []int32{0, 1}, []uint32{0, 0}, [][]int32{{0, 1}, {0, 1}})
 	// Path 0 stops being eligible for the voice slot: its flow moves.
-	t2 := table(t, 2, ps, []int32{1, 1}, []uint32{0, 0}, [][]int32{{1}, {0, 1}})
+	t2 := table(t, 1, 2, ps, []int32{1, 1}, []uint32{0, 0}, [][]int32{{1}, {0, 1}})
 	// Path 0 is back and chosen for new flows, no epoch change: stays.
-	t3 := table(t, 3, ps, []int32{0, 1}, []uint32{0, 0}, [][]int32{{0, 1}, {0, 1}})
+	t3 := table(t, 1, 3, ps, []int32{0, 1}, []uint32{0, 0}, [][]int32{{0, 1}, {0, 1}})
 	// Failback: the epoch changes, so the flow moves back.
-	t4 := table(t, 4, ps, []int32{0, 1}, []uint32{1, 0}, [][]int32{{0, 1}, {0, 1}})
+	t4 := table(t, 1, 4, ps, []int32{0, 1}, []uint32{1, 0}, [][]int32{{0, 1}, {0, 1}})
 	// The policy is edited to drop.
 	dropped := voice
 	dropped.Action.Kind = sdwan.ActionDrop
-	t5 := table(t, 5, []sdwan.Policy{dropped}, []int32{NoPath, 1}, []uint32{1, 0}, [][]int32{nil, {0, 1}})
+	t5 := table(t, 2, 5, []sdwan.Policy{dropped}, []int32{NoPath, 1}, []uint32{1, 0}, [][]int32{nil, {0, 1}})
 	// An unrelated policy is added: the default flow stays where it is.
 	extra := sdwan.Policy{ID: 8, Priority: 2, Enabled: true, Match: sdwan.Match{Protocol: sdwan.ProtoICMP}}
-	t6 := table(t, 6, []sdwan.Policy{dropped, extra}, []int32{NoPath, 0, 0}, []uint32{1, 0, 0}, [][]int32{nil, {0, 1}, {0, 1}})
+	t6 := table(t, 3, 6, []sdwan.Policy{dropped, extra}, []int32{NoPath, 0, 0}, []uint32{1, 0, 0}, [][]int32{nil, {0, 1}, {0, 1}})
 
 	for _, st := range []step{
 		{"new voice flow", t1, k, Result{PolicyID: 7, Path: 0, New: true}},

@@ -18,10 +18,11 @@ type flow struct {
 	path  int16         // path handle carrying the flow, or NoPath
 	slot  int32         // decision slot in the table generation gen
 	pol   int32         // policy index in the table generation gen
-	gen   uint32        // Table generation slot and pol refer to
+	gen   uint32        // Table.Gen (rules) that slot and pol refer to
 	epoch uint32        // the slot's epoch when the flow was pinned
 	fp    uint32        // fingerprint of the policy and its action
-	_     [8]byte
+	ver   uint32        // the slot's version when last checked
+	_     [4]byte
 }
 
 // meta is a bucket's hash tags and last-packet ticks, 32 bytes, so that
