@@ -64,6 +64,8 @@ type EdgeHub struct {
 	log    *slog.Logger
 	cfg    EdgeHubConfig
 	secret []byte
+	// traffic takes the edges' statistics reports (SetTraffic).
+	traffic *TrafficStats
 
 	mu     sync.Mutex
 	conns  map[string][]*edgeConn // by site ID, newest last
@@ -174,7 +176,7 @@ func (h *EdgeHub) SiteConfig(ctx context.Context, siteID string) (edgeapi.Config
 	links := map[string][]edgeapi.Link{}
 	for _, e := range eps {
 		endpoints[e.ID] = e
-		links[e.SiteID] = append(links[e.SiteID], edgeapi.Link{ID: e.ID, Name: e.Name, Address: e.Address, Interface: e.Interface, Kind: string(e.Kind)})
+		links[e.SiteID] = append(links[e.SiteID], edgeapi.Link{ID: e.ID, Name: e.Name, Address: e.Address, Interface: e.Interface, Kind: string(e.Kind), CostPerGB: e.CostPerGB})
 	}
 	names := map[string]string{}
 	for _, s := range sites {

@@ -14,6 +14,7 @@ func (c *Controller) mountEdges(ctx context.Context, cfg control.EdgeHubConfig) 
 	if err != nil {
 		return nil, err
 	}
+	hub.SetTraffic(c.Traffic)
 	c.mux.Handle(edgeapi.PathPrefix, edgeapi.NewHandler(hub, edgeapi.HandlerConfig{Logger: c.log}))
 	return hub, nil
 }

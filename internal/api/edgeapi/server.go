@@ -80,6 +80,7 @@ func NewHandler(b Backend, cfg HandlerConfig) http.Handler {
 	mux.HandleFunc("POST "+PathMetrics, h.metrics)
 	mux.HandleFunc("POST "+PathStates, h.states)
 	mux.HandleFunc("POST "+PathChecks+"{id}", h.check)
+	h.mountDataPlane(mux)
 	return mux
 }
 

@@ -49,6 +49,9 @@ type Link struct {
 	Address   netip.AddrPort `json:"address"`
 	Interface string         `json:"interface,omitempty"`
 	Kind      string         `json:"kind,omitempty"`
+	// CostPerGB is what traffic on the link costs, for the lowest-cost
+	// preference.
+	CostPerGB float64 `json:"costPerGb,omitempty"`
 }
 
 // Peer is another site with its links.
