@@ -13,6 +13,7 @@ import (
 
 	"github.com/patronus-sdwan/patronus/internal/api/edgeapi"
 	"github.com/patronus-sdwan/patronus/internal/edge/probe"
+	"github.com/patronus-sdwan/patronus/internal/stats"
 )
 
 // Config is what an agent needs.
@@ -42,6 +43,10 @@ type Config struct {
 	// agent answers a failover request with an error: there are no flows
 	// to move.
 	OnFailover func(ctx context.Context, pathID, target, reason string) error
+	// DataPlane, when set, makes the agent carry the site's traffic; nil
+	// runs the path monitor alone. With it and no OnFailover, failovers
+	// go to the data plane.
+	DataPlane *DataPlane
 }
 
 // Agent is a running edge. Create it with New and run it with Run.
@@ -51,6 +56,7 @@ type Agent struct {
 	now    func() time.Time
 	client *edgeapi.Client
 	rep    *reporter
+	dp     *dpState // nil without a data plane
 
 	mu      sync.Mutex
 	links   map[string]*link // by endpoint ID
@@ -100,6 +106,19 @@ func New(cfg Config) (*Agent, error) {
 		links: map[string]*link{}, paths: map[string]*pathEntry{}, answers: map[string]answerSpec{},
 	}
 	a.rep = newReporter(a)
+	if cfg.DataPlane != nil {
+		if a.dp, err = newDPState(*cfg.DataPlane); err != nil {
+			return nil, err
+		}
+		if a.dp.coll == nil {
+			if a.dp.coll, err = stats.New(stats.Config{Capacity: a.dp.cfg.FlowCapacity, Logger: cfg.Logger, Now: cfg.Now}); err != nil {
+				return nil, err
+			}
+		}
+		if a.cfg.OnFailover == nil {
+			a.cfg.OnFailover = a.dpFailover
+		}
+	}
 	return a, nil
 }
 
@@ -109,6 +128,10 @@ func New(cfg Config) (*Agent, error) {
 func (a *Agent) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.rep.run(ctx) })
+	if a.dp != nil {
+		wg.Go(func() { a.dp.coll.Run(ctx) })
+		wg.Go(func() { a.runTraffic(ctx) })
+	}
 	backoff := a.cfg.MinBackoff
 	for ctx.Err() == nil {
 		heard := false
@@ -151,6 +174,7 @@ func (a *Agent) handle(ctx context.Context, m edgeapi.Message) error {
 	}
 	switch m.Type {
 	case edgeapi.MsgConfig:
+		a.maybeRegisterKey(ctx, *m.Config)
 		ch, err := a.Apply(*m.Config)
 		lvl := slog.LevelInfo
 		if err != nil {
@@ -245,13 +269,18 @@ func toMetrics(pathID string, m probe.Metrics, at time.Time) edgeapi.Metrics {
 	}
 }
 
-// Close closes every link. Run calls it on its way out; call it only for
-// an agent that is not running.
+// Close closes every link and the data plane. Run calls it on its way
+// out; call it only for an agent that is not running.
 func (a *Agent) Close() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for id := range a.links {
 		a.closeLinkLocked(id)
+	}
+	if a.dp != nil && a.dp.engine != nil {
+		if err := a.dp.engine.Close(); err != nil {
+			a.log.Debug("close the data plane", "err", err)
+		}
 	}
 }
 

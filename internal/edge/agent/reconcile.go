@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/patronus-sdwan/patronus/internal/api/edgeapi"
+	"github.com/patronus-sdwan/patronus/internal/edge/dataplane"
 	"github.com/patronus-sdwan/patronus/internal/edge/probe"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 )
@@ -15,6 +16,9 @@ import (
 type link struct {
 	spec edgeapi.Link
 	mux  *probe.Mux
+	// conn is the socket handed to the data plane, which owns it; nil
+	// without a data plane, where the mux owns the socket.
+	conn dataplane.PacketConn
 }
 
 // pathSpec is everything that decides how a path is probed; two equal
@@ -100,31 +104,62 @@ func (a *Agent) Apply(cfg edgeapi.Config) (Changes, error) {
 		pcfg = probe.DefaultConfig()
 	}
 
+	dp := a.dp != nil
+	if dp {
+		if err := a.startEngineLocked(cfg); err != nil {
+			return ch, err // nothing can run without the site device; retried at the next configuration
+		}
+	}
+
 	// Links.
 	want := make(map[string]edgeapi.Link, len(cfg.Links))
 	for _, l := range cfg.Links {
 		want[l.ID] = l
 	}
 	for id, l := range a.links {
-		if w, ok := want[id]; ok && w.Address == l.spec.Address && w.Interface == l.spec.Interface {
+		// The engine knows links by name, so there a rename is a new link.
+		if w, ok := want[id]; ok && w.Address == l.spec.Address && w.Interface == l.spec.Interface && (!dp || w.Name == l.spec.Name) {
 			l.spec = w // a rename changes no socket
 			continue
 		}
 		a.closeLinkLocked(id)
 		ch.LinksClosed++
 	}
+	if dp && ch.LinksClosed > 0 {
+		// Let the engine close the old sockets before any is opened
+		// again: a lab link lends one socket to successive owners.
+		if err := a.setEngineLocked(cfg); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, w := range cfg.Links {
 		if _, ok := a.links[w.ID]; ok {
 			continue
 		}
 		conn, err := a.cfg.Dial(sdwan.Endpoint{ID: w.ID, SiteID: cfg.Site.ID, Name: w.Name, Address: w.Address,
-			Interface: w.Interface, Kind: sdwan.LinkKind(w.Kind)})
+			Interface: w.Interface, Kind: sdwan.LinkKind(w.Kind), CostPerGB: w.CostPerGB})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("link %s: %w", w.Name, err))
 			continue
 		}
-		a.links[w.ID] = &link{spec: w, mux: probe.NewMux(packetConn(conn), a.log.With("link", w.Name), a.now)}
+		if dp {
+			// The engine takes the socket; the probes get their side of it
+			// once the engine has it.
+			a.links[w.ID] = &link{spec: w, conn: dpConn(conn)}
+		} else {
+			a.links[w.ID] = &link{spec: w, mux: probe.NewMux(packetConn(conn), a.log.With("link", w.Name), a.now)}
+		}
 		ch.LinksOpened++
+	}
+	if dp {
+		// Links, tunnels, peers and policies: the engine changes only what
+		// differs, so a repeated configuration costs nothing.
+		if err := a.setEngineLocked(cfg); err != nil {
+			errs = append(errs, err)
+		}
+		if err := a.attachProbesLocked(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 
 	// Probers of the paths that start here.
@@ -160,9 +195,17 @@ func (a *Agent) Apply(cfg edgeapi.Config) (Changes, error) {
 			}
 		}
 		pathID := p.ID
+		eng := a.engineLocked()
 		pr, err := l.mux.SetPath(probe.PathConfig{
 			ID: spec.session, Key: p.Key, Remote: spec.remote, Config: spec.cfg,
-			OnTransition: func(tr probe.Transition, m probe.Metrics) { a.rep.transition(pathID, tr, m) },
+			OnTransition: func(tr probe.Transition, m probe.Metrics) {
+				if eng != nil {
+					// At once: flows leave a path that went Down on their
+					// next packet.
+					_ = eng.UpdatePath(dataplane.FromProbe(pathID, m))
+				}
+				a.rep.transition(pathID, tr, m)
+			},
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("path %s: %w", p.ID, err))
@@ -214,6 +257,14 @@ func (a *Agent) Apply(cfg edgeapi.Config) (Changes, error) {
 	return ch, errors.Join(errs...)
 }
 
+// engineLocked returns the data plane's engine, nil without one.
+func (a *Agent) engineLocked() *dataplane.Engine {
+	if a.dp == nil {
+		return nil
+	}
+	return a.dp.engine
+}
+
 // sessionOwner returns the path that uses session on a link, if any.
 func (a *Agent) sessionOwner(linkID string, session uint32) string {
 	for id, e := range a.paths {
@@ -241,8 +292,12 @@ func (a *Agent) closeLinkLocked(id string) {
 			delete(a.answers, pid)
 		}
 	}
-	if err := l.mux.Close(); err != nil {
-		a.log.Debug("close link", "link", l.spec.Name, "err", err)
+	// Without a data plane this closes the socket; with one, only the
+	// probes' side of it: the engine closes the socket at its next Set.
+	if l.mux != nil {
+		if err := l.mux.Close(); err != nil {
+			a.log.Debug("close link", "link", l.spec.Name, "err", err)
+		}
 	}
 	delete(a.links, id)
 }

@@ -27,6 +27,7 @@ type reporter struct {
 	mu      sync.Mutex
 	states  []edgeapi.StateChange
 	batches [][]edgeapi.Metrics
+	flows   []edgeapi.FlowEvent // the data plane's failovers
 }
 
 func newReporter(a *Agent) *reporter {
@@ -77,9 +78,11 @@ func (r *reporter) run(ctx context.Context) {
 			return
 		case <-r.kick:
 			r.flushStates(ctx)
+			r.flushFlowEvents(ctx)
 		case <-t.C:
 			r.collect()
 			r.flushStates(ctx)
+			r.flushFlowEvents(ctx)
 			r.flushMetrics(ctx)
 		}
 	}
