@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/patronus-sdwan/patronus/internal/api/edgeapi"
@@ -54,6 +56,12 @@ type Config struct {
 	Scenario *wanem.Scenario
 	// Version is reported by the controller's health endpoint.
 	Version string
+	// NoDataPlane runs the edges' path monitors alone, on the raw link
+	// sockets, with no WireGuard tunnels or site netstacks.
+	NoDataPlane bool
+	// HoldDown is how long a recovered path waits before taking traffic
+	// back; zero means the data plane's default (5 s).
+	HoldDown time.Duration
 }
 
 // LinkName names a site's link the way the lab and scenarios do:
@@ -87,6 +95,7 @@ type Lab struct {
 	byEP   map[string]*wanem.Link  // by endpoint ID
 	epName map[string]LinkName     // endpoint ID -> name
 	agents map[string]*agent.Agent // by site name
+	nets   map[string]*siteNet       // by site name; nil without a data plane
 	sites  []string
 	paths  map[[2]string]string // [src, dst] link names -> path ID
 
@@ -110,7 +119,8 @@ func New(ctx context.Context, cfg Config) (l *Lab, err error) {
 		cfg.Listen = "127.0.0.1:0"
 	}
 	l = &Lab{cfg: cfg, log: cfg.Logger, links: map[string]*wanem.Link{}, byEP: map[string]*wanem.Link{},
-		epName: map[string]LinkName{}, agents: map[string]*agent.Agent{}, paths: map[[2]string]string{}}
+		epName: map[string]LinkName{}, agents: map[string]*agent.Agent{}, paths: map[[2]string]string{},
+		nets: map[string]*siteNet{}}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -138,11 +148,21 @@ func New(ctx context.Context, cfg Config) (l *Lab, err error) {
 		return nil, err
 	}
 	l.Controller.Handle(apiPrefix, newAPI(l))
-	for _, site := range l.sites {
+	for i, site := range l.sites {
+		var dp *agent.DataPlane
+		if !cfg.NoDataPlane {
+			sn, err := newSiteNet(i + 1)
+			if err != nil {
+				return nil, err
+			}
+			l.nets[site] = sn
+			dp = &agent.DataPlane{PrivateKey: sn.key, Device: sn.device, HoldDown: cfg.HoldDown}
+		}
 		a, err := agent.New(agent.Config{
 			Controller: l.URL(), Credential: creds[site], Dial: l.dial,
 			Logger: cfg.Logger.With("site", site), ReportInterval: cfg.ReportInterval,
 			MinBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second,
+			DataPlane: dp,
 		})
 		if err != nil {
 			return nil, err
@@ -165,9 +185,10 @@ func (l *Lab) buildTopology(ctx context.Context) (map[string]string, error) {
 		name := fmt.Sprintf("site-%d", i)
 		l.sites = append(l.sites, name)
 		site, err := q.SiteByName(ctx, name)
+		prefix := SitePrefix(i)
 		switch {
 		case control.IsNotFound(err):
-			site = sdwan.Site{Name: name, Description: "lab site"}
+			site = sdwan.Site{Name: name, Description: "lab site", Prefixes: []netip.Prefix{prefix}}
 			if err := svc.CreateSite(ctx, sys, &site); err != nil {
 				return nil, err
 			}
@@ -175,6 +196,11 @@ func (l *Lab) buildTopology(ctx context.Context) (map[string]string, error) {
 			return nil, err
 		case site.DeletedAt != nil:
 			if site, _, err = svc.RestoreSite(ctx, sys, site.ID); err != nil {
+				return nil, err
+			}
+		}
+		if !slices.Equal(site.Prefixes, []netip.Prefix{prefix}) {
+			if site, err = svc.AssignSitePrefixes(ctx, sys, site.ID, []netip.Prefix{prefix}); err != nil {
 				return nil, err
 			}
 		}
@@ -298,14 +324,37 @@ func (l *Lab) dial(e sdwan.Endpoint) (net.PacketConn, error) {
 // borrowed is an emulated link's socket lent to an agent.
 type borrowed struct {
 	*wanem.Conn
-	once sync.Once
+	once   sync.Once
+	closed atomic.Bool
 }
 
-// Close ends pending and future reads (the Mux that owns the handle has
-// marked itself closed, so its reader returns) and leaves the link open.
+// Close ends pending and future reads, which then fail with net.ErrClosed,
+// and leaves the link open.
 func (b *borrowed) Close() error {
-	b.once.Do(func() { _ = b.Conn.SetReadDeadline(time.Unix(1, 0)) })
+	b.once.Do(func() {
+		b.closed.Store(true)
+		_ = b.Conn.SetReadDeadline(time.Unix(1, 0))
+	})
 	return nil
+}
+
+// ReadFromUDPAddrPort reads the link; after Close it fails with
+// net.ErrClosed, as a closed socket does, so that readers stop.
+func (b *borrowed) ReadFromUDPAddrPort(p []byte) (int, netip.AddrPort, error) {
+	n, from, err := b.Conn.ReadFromUDPAddrPort(p)
+	if err != nil && b.closed.Load() {
+		return 0, netip.AddrPort{}, fmt.Errorf("lab: borrowed link socket: %w", net.ErrClosed)
+	}
+	return n, from, err
+}
+
+// ReadFrom is ReadFromUDPAddrPort for net.PacketConn.
+func (b *borrowed) ReadFrom(p []byte) (int, net.Addr, error) {
+	n, from, err := b.ReadFromUDPAddrPort(p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
 }
 
 // Run serves the controller, runs the edges and plays the scenario until
@@ -338,6 +387,9 @@ func (l *Lab) Close() error {
 	l.closeOnce.Do(func() {
 		for _, a := range l.agents {
 			a.Close()
+		}
+		for _, sn := range l.nets {
+			sn.close()
 		}
 		for _, wl := range l.links {
 			if err := wl.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
