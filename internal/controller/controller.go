@@ -55,7 +55,7 @@ type Controller struct {
 	// API is the GraphQL API mounted at /graphql.
 	API *graph.API
 	// Edges serves the edge agents at /api/v1/edge/.
-	Edges *control.EdgeHub
+	Edges   *control.EdgeHub
 	Metrics *prometheus.Registry
 	mux     *http.ServeMux
 	ln      net.Listener
