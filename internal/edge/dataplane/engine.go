@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -70,10 +71,9 @@ type Engine struct {
 
 // snapshot is what the packet paths read: replaced whole on every change.
 type snapshot struct {
-	table  *classify.Table
-	paths  []*pathTun // by handle; nil where no path
-	local  []netip.Prefix
-	tunMTU int
+	table *classify.Table
+	paths []*pathTun // by handle; nil where no path
+	local []netip.Prefix
 }
 
 // engineCounters count the packets the engine did not forward, by reason.
@@ -224,7 +224,7 @@ func (e *Engine) applyLocked(cfg Config) error {
 		}
 	}
 	for _, l := range closeLinks {
-		l.close()
+		e.closeLink(l)
 	}
 	for _, l := range c.links {
 		l.start()
@@ -239,6 +239,13 @@ func (e *Engine) applyLocked(cfg Config) error {
 	// flows must look themselves up again.
 	c.gen++
 	return errors.Join(errs...)
+}
+
+// closeLink closes a link's socket; a socket closed already is no news.
+func (e *Engine) closeLink(l *link) {
+	if err := l.close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		e.log.Warn("dataplane: close link", "link", l.name, "err", err)
+	}
 }
 
 func (e *Engine) removeTunnelLocked(id string) {
@@ -451,7 +458,7 @@ func (e *Engine) Close() error {
 		e.removeTunnelLocked(id)
 	}
 	for name, l := range c.links {
-		l.close()
+		e.closeLink(l)
 		delete(c.links, name)
 	}
 	e.mu.Unlock()

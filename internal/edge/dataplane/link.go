@@ -203,7 +203,7 @@ func (l *link) close() error {
 		<-l.readerEnd
 	}
 	if pc := l.probe.Swap(nil); pc != nil {
-		pc.Close()
+		_ = pc.Close() // never fails
 	}
 	return err
 }
@@ -213,7 +213,7 @@ func (l *link) close() error {
 func (l *link) newProbeConn() *probeConn {
 	pc := &probeConn{l: l, rx: make(chan datagram, rxQueueLen), done: make(chan struct{})}
 	if old := l.probe.Swap(pc); old != nil {
-		old.Close()
+		_ = old.Close() // never fails
 	}
 	return pc
 }

@@ -36,7 +36,7 @@ func newUDPOffload(c PacketConn) *udpOffload {
 		return nil
 	}
 	u := &udpOffload{c: uc}
-	rc.Control(func(fd uintptr) {
+	err = rc.Control(func(fd uintptr) {
 		// UDP_SEGMENT is only probed: it exists since Linux 4.18.
 		if _, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_SEGMENT); err == nil {
 			u.gso = true
@@ -45,6 +45,9 @@ func newUDPOffload(c PacketConn) *udpOffload {
 			u.gro = true
 		}
 	})
+	if err != nil {
+		return nil
+	}
 	return u
 }
 

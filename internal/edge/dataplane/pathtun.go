@@ -41,7 +41,6 @@ type pathTun struct {
 type pathCounters struct {
 	txPackets, txBytes atomic.Uint64
 	rxPackets, rxBytes atomic.Uint64
-	rxFiltered         atomic.Uint64 // decrypted packets not for the site's prefixes
 	txQueueDrops       atomic.Uint64 // packets dropped because the path's queue was full
 }
 

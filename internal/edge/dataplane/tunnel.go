@@ -21,6 +21,7 @@ type tunnel struct {
 	tun    *pathTun
 	dev    *device.Device
 	stats  *pathCounters
+	log    *slog.Logger
 
 	// applied is the configuration last written with IpcSet.
 	applied tunnelConfig
@@ -43,7 +44,7 @@ type tunnelConfig struct {
 
 func newTunnel(id, name string, l *link, remote netip.AddrPort, mtu int, recv func([][]byte, int), free func(*batch), log *slog.Logger) *tunnel {
 	st := &pathCounters{}
-	t := &tunnel{id: id, link: l, remote: remote, stats: st}
+	t := &tunnel{id: id, link: l, remote: remote, stats: st, log: log}
 	t.bind = newPathBind(l)
 	t.tun = newPathTun(name, mtu, recv, free, st)
 	t.dev = device.NewDevice(t.tun, t.bind, wgLogger(log, id))
@@ -88,7 +89,11 @@ func (t *tunnel) configure(cfg tunnelConfig) error {
 		if bytes.Compare(pub[:], cfg.peer[:]) > 0 {
 			keepalive = 0
 			set := fmt.Sprintf("public_key=%s\npersistent_keepalive_interval=%d\n", cfg.peer.hex(), int(cfg.keepalive/time.Second))
-			t.keepaliveLater = time.AfterFunc(keepaliveDelay, func() { t.dev.IpcSet(set) })
+			t.keepaliveLater = time.AfterFunc(keepaliveDelay, func() {
+				if err := t.dev.IpcSet(set); err != nil {
+					t.log.Debug("dataplane: turn keepalive on", "path", t.id, "err", err)
+				}
+			})
 		}
 	}
 	var b strings.Builder

@@ -28,16 +28,15 @@ type Rules struct {
 	fps      []uint32       // fingerprint of each policy and its action, likewise
 	words    int            // bitmap length in 64-bit words
 
-	proto    [256]uint32 // protocol -> offset of its bitmap in sets
-	dstPort  portDim
-	srcPort  portDim
-	dst4     addrDim4
-	src4     addrDim4
-	dst6     addrDim6
-	src6     addrDim6
-	sets     []uint64 // every distinct bitmap, words long each
-	allOnes  uint32   // offset of the bitmap of every policy
-	nonePeer bool     // no peer at all
+	proto   [256]uint32 // protocol -> offset of its bitmap in sets
+	dstPort portDim
+	srcPort portDim
+	dst4    addrDim4
+	src4    addrDim4
+	dst6    addrDim6
+	src6    addrDim6
+	sets    []uint64 // every distinct bitmap, words long each
+	allOnes uint32   // offset of the bitmap of every policy
 }
 
 // portDim maps a port to the offset of its bitmap. The table holds bitmap
@@ -243,7 +242,7 @@ func split128(a *[16]byte) [2]uint64 {
 // policies are replaced.
 func fingerprint(id int64, a sdwan.Action) uint32 {
 	h := fnv.New32a()
-	fmt.Fprintf(h, "%d|%s|%g|%g|%g|%s|%s", id, a.Kind, a.SLA.MaxLatencyMs, a.SLA.MaxJitterMs, a.SLA.MaxLossPct, a.Preference, a.Link)
+	_, _ = fmt.Fprintf(h, "%d|%s|%g|%g|%g|%s|%s", id, a.Kind, a.SLA.MaxLatencyMs, a.SLA.MaxJitterMs, a.SLA.MaxLossPct, a.Preference, a.Link)
 	return h.Sum32()
 }
 
@@ -371,7 +370,7 @@ func (b *builder) addrIntervals(v4 bool, field func(*sdwan.Match) []netip.Prefix
 	add := func(p netip.Prefix) {
 		sp := prefixSpan(p)
 		cuts = append(cuts, sp.lo)
-		if n, wrapped := next128(sp.hi); !wrapped && !(v4 && n[1] > 0xffffffff) {
+		if n, wrapped := next128(sp.hi); !wrapped && (!v4 || n[1] <= 0xffffffff) {
 			cuts = append(cuts, n)
 		}
 	}
