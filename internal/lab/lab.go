@@ -95,7 +95,7 @@ type Lab struct {
 	byEP   map[string]*wanem.Link  // by endpoint ID
 	epName map[string]LinkName     // endpoint ID -> name
 	agents map[string]*agent.Agent // by site name
-	nets   map[string]*siteNet       // by site name; nil without a data plane
+	nets   map[string]*siteNet     // by site name; nil without a data plane
 	sites  []string
 	paths  map[[2]string]string // [src, dst] link names -> path ID
 
