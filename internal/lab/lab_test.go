@@ -96,10 +96,37 @@ func TestLabEndToEnd(t *testing.T) {
 		t.Errorf("check metrics = %+v, want a measured path", m)
 	}
 
-	// The lab's edges have no data plane, and say so.
+	// A failover goes to the owning edge's data plane, which reports the
+	// forced move back as a path event; failing a path over onto itself
+	// clears it.
 	path, _ := st.Read().Path(ctx, id)
-	if err := l.Hub.Failover(ctx, path, "", "test"); !errors.Is(err, sdwan.ErrUnavailable) || !strings.Contains(err.Error(), "no data plane") {
-		t.Errorf("failover = %v, want unavailable: no data plane", err)
+	target := l.PathID("site-1/wan2", "site-2/wan2")
+	if err := l.Hub.Failover(ctx, path, target, "test"); err != nil {
+		t.Errorf("failover: %v", err)
+	}
+	waitFor(t, 5*time.Second, "the forced failover recorded as a path event", func() bool {
+		for _, pid := range []string{id, target, l.PathID("site-1/wan1", "site-2/wan1"), l.PathID("site-1/wan2", "site-2/wan1")} {
+			evs, err := st.Read().PathEvents(ctx, pid, time.Now().Add(-time.Minute), time.Now().Add(time.Minute), 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				if e.Kind == "forced" && strings.Contains(e.Reason, target) {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if err := l.Hub.Failover(ctx, path, id, "clear"); err != nil {
+		t.Errorf("clearing the failover: %v", err)
+	}
+	nodp := startLab(t, Config{Sites: 2, Links: 1, NoDataPlane: true})
+	npID := nodp.PathID("site-1/wan1", "site-2/wan1")
+	waitFor(t, 10*time.Second, "the edge without a data plane connected", func() bool { return nodp.Agent("site-1").Connected() })
+	nPath, _ := nodp.Controller.Store.Read().Path(ctx, npID)
+	if err := nodp.Hub.Failover(ctx, nPath, "", "test"); !errors.Is(err, sdwan.ErrUnavailable) || !strings.Contains(err.Error(), "no data plane") {
+		t.Errorf("failover without a data plane = %v, want unavailable: no data plane", err)
 	}
 
 	// Cutting a link takes its paths Down at the edge and in the store.
