@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"time"
@@ -41,7 +40,7 @@ The controller streams the rows, so ranges of millions of rows are fine.`,
 					q.Set(k, v)
 				}
 			}
-			var w io.Writer = cmd.OutOrStdout()
+			w := cmd.OutOrStdout()
 			if outFile != "" && outFile != "-" {
 				fh, err := os.Create(outFile)
 				if err != nil {

@@ -132,9 +132,10 @@ func (s *Service) SetPathStatus(ctx context.Context, p auth.Principal, id string
 			return change{}, err
 		}
 		sev := sdwan.SeverityInfo
-		if st == sdwan.PathDown {
+		switch st {
+		case sdwan.PathDown:
 			sev = sdwan.SeverityCritical
-		} else if st == sdwan.PathDegraded {
+		case sdwan.PathDegraded:
 			sev = sdwan.SeverityWarning
 		}
 		return change{

@@ -49,9 +49,12 @@ func TestEventsCrossReplicas(t *testing.T) {
 	token := login(ctx, t, b, "admin", "replica-test-password")
 
 	// Subscribe on replica A.
-	c, _, err := websocket.Dial(ctx, "ws://"+a+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	c, resp, err := websocket.Dial(ctx, "ws://"+a+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
 	}
 	defer c.CloseNow()
 	type msg struct {

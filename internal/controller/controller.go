@@ -183,7 +183,9 @@ func (c *Controller) Serve(ctx context.Context) error {
 		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err = c.srv.Shutdown(shutCtx)
-		<-errc
+		if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			c.log.Error("serve", "err", serr)
+		}
 	}
 	<-jobsDone
 	<-edgeJobsDone

@@ -190,10 +190,10 @@ func literal(s *ast.Schema, t *ast.Type, depth int) string {
 		return "[" + literal(s, t.Elem, depth+1) + "]"
 	}
 	def := s.Types[t.NamedType]
-	switch {
-	case def.Kind == ast.Enum:
+	switch def.Kind {
+	case ast.Enum:
 		return def.EnumValues[0].Name
-	case def.Kind == ast.InputObject:
+	case ast.InputObject:
 		var fs []string
 		for _, f := range def.Fields {
 			if f.Type.NonNull && f.DefaultValue == nil {

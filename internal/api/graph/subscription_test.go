@@ -26,9 +26,12 @@ type wsMessage struct {
 // answer to the init.
 func dialGraphQLWS(ctx context.Context, t *testing.T, url string, payload any) (*websocket.Conn, wsMessage) {
 	t.Helper()
-	c, _, err := websocket.Dial(ctx, strings.Replace(url, "http", "ws", 1)+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	c, resp, err := websocket.Dial(ctx, strings.Replace(url, "http", "ws", 1)+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
 	}
 	p, _ := json.Marshal(payload)
 	if err := wsjson.Write(ctx, c, wsMessage{Type: "connection_init", Payload: p}); err != nil {
