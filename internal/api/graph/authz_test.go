@@ -41,6 +41,7 @@ var mutationRules = map[string]string{
 	"deletePath":          "operator",
 	"checkPathHealth":     "operator",
 	"failoverPath":        "operator",
+	"clearFailover":       "operator",
 	"createPolicy":        "operator",
 	"updatePolicy":        "operator",
 	"deletePolicy":        "operator",

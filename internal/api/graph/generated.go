@@ -164,6 +164,7 @@ type ComplexityRoot struct {
 		ChangePassword      func(childComplexity int, oldPassword string, newPassword string) int
 		CheckPathHealth     func(childComplexity int, pathID string) int
 		ClearCache          func(childComplexity int) int
+		ClearFailover       func(childComplexity int, pathID string) int
 		CreateAPIKey        func(childComplexity int, name string, role model.Role) int
 		CreateEndpoint      func(childComplexity int, input model.CreateEndpointInput) int
 		CreatePath          func(childComplexity int, input model.CreatePathInput) int
@@ -450,6 +451,7 @@ type MutationResolver interface {
 	DeletePath(ctx context.Context, id string) (*model.MutationResult, error)
 	CheckPathHealth(ctx context.Context, pathID string) (*model.Path, error)
 	FailoverPath(ctx context.Context, pathID string, targetPathID *string, reason *string) (bool, error)
+	ClearFailover(ctx context.Context, pathID string) (bool, error)
 	CreatePolicy(ctx context.Context, input model.CreatePolicyInput) (*model.Policy, error)
 	UpdatePolicy(ctx context.Context, input model.UpdatePolicyInput) (*model.Policy, error)
 	DeletePolicy(ctx context.Context, id string) (bool, error)
@@ -1050,6 +1052,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ClearCache(childComplexity), true
+	case "Mutation.clearFailover":
+		if e.ComplexityRoot.Mutation.ClearFailover == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_clearFailover_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClearFailover(childComplexity, args["pathId"].(string)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -3407,6 +3420,20 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 }
 
 func (ec *executionContext) field_Mutation_checkPathHealth_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "pathId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["pathId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_clearFailover_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "pathId",
@@ -7360,6 +7387,73 @@ func (ec *executionContext) fieldContext_Mutation_failoverPath(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_failoverPath_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_clearFailover(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_clearFailover(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClearFailover(ctx, fc.Args["pathId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐRole(ctx, "OPERATOR")
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				edge, err := ec.unmarshalOBoolean2ᚖbool(ctx, false)
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role, edge)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_clearFailover(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_clearFailover_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16057,6 +16151,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "failoverPath":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_failoverPath(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clearFailover":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_clearFailover(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

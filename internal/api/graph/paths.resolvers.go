@@ -64,7 +64,8 @@ func (r *mutationResolver) DeletePath(ctx context.Context, id string) (*model.Mu
 
 // CheckPathHealth is the resolver for the checkPathHealth field.
 func (r *mutationResolver) CheckPathHealth(ctx context.Context, pathID string) (*model.Path, error) {
-	if _, err := principal(ctx); err != nil {
+	p, err := principal(ctx)
+	if err != nil {
 		return nil, err
 	}
 	path, err := r.a.st.Read().Path(ctx, pathID)
@@ -81,12 +82,17 @@ func (r *mutationResolver) CheckPathHealth(ctx context.Context, pathID string) (
 	if err := r.a.caches.Metrics.Set(ctx, pathID, m); err != nil {
 		r.a.log.WarnContext(ctx, "metrics cache: set", "path", pathID, "err", err)
 	}
+	if err := r.a.auditEdgeOp(ctx, p, "path.check", path, fmt.Sprintf("checked path %s on demand: %.2f ms, %.1f%% loss, score %d",
+		pathID, m.LatencyMs, m.PacketLossPct, m.Score)); err != nil {
+		return nil, err
+	}
 	return toPath(path), nil
 }
 
 // FailoverPath is the resolver for the failoverPath field.
 func (r *mutationResolver) FailoverPath(ctx context.Context, pathID string, targetPathID *string, reason *string) (bool, error) {
-	if _, err := principal(ctx); err != nil {
+	p, err := principal(ctx)
+	if err != nil {
 		return false, err
 	}
 	path, err := r.a.st.Read().Path(ctx, pathID)
@@ -107,6 +113,33 @@ func (r *mutationResolver) FailoverPath(ctx context.Context, pathID string, targ
 		why = "manual failover"
 	}
 	if err := r.a.edgeHub().Failover(ctx, path, deref(targetPathID), why); err != nil {
+		return false, err
+	}
+	target := "the best other eligible path"
+	if targetPathID != nil {
+		target = "path " + *targetPathID
+	}
+	if err := r.a.auditEdgeOp(ctx, p, "path.failover", path, fmt.Sprintf("forced the traffic on path %s onto %s: %s", pathID, target, why)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// ClearFailover is the resolver for the clearFailover field.
+func (r *mutationResolver) ClearFailover(ctx context.Context, pathID string) (bool, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return false, err
+	}
+	path, err := r.a.st.Read().Path(ctx, pathID)
+	if err != nil {
+		return false, notFound(err, "path", pathID)
+	}
+	// A failover whose target is the path itself clears the forcing.
+	if err := r.a.edgeHub().Failover(ctx, path, pathID, "failover cleared"); err != nil {
+		return false, err
+	}
+	if err := r.a.auditEdgeOp(ctx, p, "path.failover_clear", path, "cleared the forced failover of site traffic set through path "+pathID); err != nil {
 		return false, err
 	}
 	return true, nil
