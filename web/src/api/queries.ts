@@ -84,6 +84,7 @@ export const CACHE_STATS = `query { cacheStats { name total active expired hits 
 export const CLEAR_CACHE = `mutation { clearCache { success message cleared_entries } }`;
 export const CHECK_PATH = `mutation Check($id: ID!) { checkPathHealth(pathId: $id) { ${PATH_FIELDS} } }`;
 export const FAILOVER = `mutation Failover($id: ID!, $target: ID, $reason: String) { failoverPath(pathId: $id, targetPathId: $target, reason: $reason) }`;
+export const CLEAR_FAILOVER = `mutation ClearFailover($id: ID!) { clearFailover(pathId: $id) }`;
 export const SET_PATH_STATUS = `mutation SetPath($id: ID!, $status: PathStatus!, $reason: String) { updatePath(input: { id: $id, status: $status, reason: $reason }) { id status } }`;
 
 export const AUDIT = `query Audit($f: AuditFilter, $page: PageInput) {

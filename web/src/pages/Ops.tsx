@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { gql } from '../api/client';
 import { fieldErrors } from '../api/errors';
 import {
-  API_KEYS, AUDIT, CACHE_STATS, CHECK_PATH, CLEAR_CACHE, CREATE_API_KEY, CREATE_USER, DEACTIVATE_USER, FAILOVER, PATHS, REVOKE_API_KEY, UPDATE_USER_ROLE, USERS,
+  API_KEYS, AUDIT, CACHE_STATS, CHECK_PATH, CLEAR_CACHE, CLEAR_FAILOVER, CREATE_API_KEY, CREATE_USER, DEACTIVATE_USER, FAILOVER, PATHS, REVOKE_API_KEY, UPDATE_USER_ROLE, USERS,
 } from '../api/queries';
 import { can, session } from '../api/session';
 import type { ApiKey, AuditEntry, CacheStats, Path, Role, User } from '../api/types';
@@ -76,6 +76,11 @@ function PathOps({ operate }: { operate: boolean }) {
     try { await gql(FAILOVER, { id: sel, target: target || null, reason: reason || null }); notify('Failover requested'); }
     catch (e) { notify((e as Error).message, 'error'); }
   };
+  const clearFailover = async () => {
+    if (!cur || !(await confirmAction('Clear the failover?', `Traffic at ${cur.srcSite?.name ?? 'the site'} goes back to choosing paths by policy.`, 'Clear failover'))) return;
+    try { await gql(CLEAR_FAILOVER, { id: sel }); notify('Failover cleared'); }
+    catch (e) { notify((e as Error).message, 'error'); }
+  };
   return (
     <section class="panel">
       <h2 style="margin-top:0">Path health and failover</h2>
@@ -91,6 +96,7 @@ function PathOps({ operate }: { operate: boolean }) {
           <div class="form-actions">
             <button type="submit" class="primary" disabled={!sel || busy}>{busy ? 'Probing…' : 'Check health now'}</button>
             <button type="button" class="danger" disabled={!sel} onClick={failover}>Fail over…</button>
+            <button type="button" disabled={!sel} onClick={clearFailover}>Clear failover…</button>
           </div>
         </>}
       </form>
