@@ -80,6 +80,7 @@ func newAPI(l *Lab) http.Handler {
 	mux.HandleFunc("GET "+APILinks, a.listLinks)
 	mux.HandleFunc("POST "+APILinks+"/{site}/{link}/impair", a.impair)
 	mux.HandleFunc("GET "+APIPaths, a.listPaths)
+	mux.HandleFunc("POST "+APITraffic, a.traffic)
 	return mux
 }
 

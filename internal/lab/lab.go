@@ -62,6 +62,11 @@ type Config struct {
 	// HoldDown is how long a recovered path waits before taking traffic
 	// back; zero means the data plane's default (5 s).
 	HoldDown time.Duration
+	// Background, with the data plane, runs traffic while the lab runs: a
+	// voice-like UDP stream from site-1 to site-2 and a bulk TCP transfer
+	// from site-2 to the last site every 20 s, each under its own policy
+	// (created if missing), so the dashboard shows live counters.
+	Background bool
 }
 
 // LinkName names a site's link the way the lab and scenarios do:
@@ -364,6 +369,9 @@ func (l *Lab) Run(ctx context.Context) error {
 	g.Go(func() error { return l.Controller.Serve(ctx) })
 	for _, a := range l.agents {
 		g.Go(func() error { return a.Run(ctx) })
+	}
+	if l.cfg.Background && !l.cfg.NoDataPlane {
+		g.Go(func() error { return l.runBackground(ctx) })
 	}
 	if sc := l.cfg.Scenario; sc != nil {
 		p, err := wanem.NewPlayer(sc, l, wanem.PlayerConfig{Logger: l.log})

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"slices"
 	"sync"
 	"time"
 
@@ -307,11 +306,4 @@ func tcpBulk(ctx context.Context, sn, dn *netstack.Net, dst netip.Addr, port uin
 	case <-ctx.Done():
 		return TCPResult{}, ctx.Err()
 	}
-}
-
-// sortedSites is a helper for the traffic API: sites in order.
-func sortedSites(l *Lab) []string {
-	s := l.Sites()
-	slices.Sort(s)
-	return s
 }

@@ -210,9 +210,31 @@ func (a *Agent) feedEngine() {
 	if eng == nil {
 		return
 	}
-	for _, p := range a.Paths() {
-		_ = eng.UpdatePath(dataplane.FromProbe(p.PathID, p.Metrics)) // ErrUnknownPath: its peer has no key yet
+	a.mu.Lock()
+	settled := make(map[string]time.Time, len(a.paths))
+	for id, e := range a.paths {
+		settled[id] = e.settled
 	}
+	a.mu.Unlock()
+	for _, p := range a.Paths() {
+		if a.verdictCounts(settled[p.PathID], p.Metrics) {
+			_ = eng.UpdatePath(dataplane.FromProbe(p.PathID, p.Metrics)) // ErrUnknownPath: its peer has no key yet
+		}
+	}
+}
+
+// startupProbes is how many unanswered probes make a new path Down for
+// the data plane before its monitor has settled.
+const startupProbes = 5
+
+// verdictCounts says whether the monitor's view of a path should reach the
+// engine: always once the monitor has settled or said anything but Down;
+// before that, Down counts only when the first probes went unanswered.
+func (a *Agent) verdictCounts(settled time.Time, m probe.Metrics) bool {
+	if m.State != probe.StateDown || !a.now().Before(settled) {
+		return true
+	}
+	return m.Received == 0 && m.Sent >= startupProbes
 }
 
 // maybeRegisterKey registers the site's public key when the controller's

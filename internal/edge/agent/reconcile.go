@@ -34,6 +34,11 @@ type pathSpec struct {
 type pathEntry struct {
 	spec   pathSpec
 	prober *probe.Prober
+	// settled is when a new prober's verdict counts for the data plane:
+	// a monitor starts Down and needs its recovery probes and hold-down
+	// to call a good path Up, and until then the engine's assumption
+	// (usable) is the better guess. Unanswered probes count at once.
+	settled time.Time
 }
 
 type answerSpec struct {
@@ -196,10 +201,14 @@ func (a *Agent) Apply(cfg edgeapi.Config) (Changes, error) {
 		}
 		pathID := p.ID
 		eng := a.engineLocked()
+		settled := a.now().Add(time.Duration(spec.cfg.RecoverProbes+1)*spec.cfg.Interval + spec.cfg.HoldDown)
+		if e != nil {
+			settled = e.settled
+		}
 		pr, err := l.mux.SetPath(probe.PathConfig{
 			ID: spec.session, Key: p.Key, Remote: spec.remote, Config: spec.cfg,
 			OnTransition: func(tr probe.Transition, m probe.Metrics) {
-				if eng != nil {
+				if eng != nil && a.verdictCounts(settled, m) {
 					// At once: flows leave a path that went Down on their
 					// next packet.
 					_ = eng.UpdatePath(dataplane.FromProbe(pathID, m))
@@ -216,7 +225,7 @@ func (a *Agent) Apply(cfg edgeapi.Config) (Changes, error) {
 		} else {
 			ch.PathsUpdated++
 		}
-		a.paths[p.ID] = &pathEntry{spec: spec, prober: pr}
+		a.paths[p.ID] = &pathEntry{spec: spec, prober: pr, settled: settled}
 	}
 
 	// Responders of the paths that end here.
