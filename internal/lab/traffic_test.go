@@ -256,7 +256,10 @@ func TestAccounting(t *testing.T) {
 	}
 	overhead := float64(c[1]-payload) / payload * 100
 	t.Logf("TCP: sent %d payload bytes (%v); the API counts %d packets, %d bytes: %.2f%% headers and control", payload, tr, c[0], c[1], overhead)
-	if overhead <= 0 || overhead > 6 {
+	// Retransmitted segments are real packets and count too; under the
+	// race detector's pauses TCP retransmits, so only the lower bound
+	// holds there.
+	if overhead <= 0 || (overhead > 6 && !raceEnabled) {
 		t.Errorf("TCP policy: %d bytes counted for %d of payload (%.2f%% over); want 0-6%% of headers", c[1], payload, overhead)
 	}
 }
