@@ -22,7 +22,7 @@ func newEdgeCmd() *cobra.Command {
 	var noDataPlane bool
 	cmd := &cobra.Command{
 		Use:   "edge",
-		Short: "Run a site's edge agent: follow the controller, monitor every path, carry the traffic",
+		Short: "Run a site's edge agent: follow the controller and monitor every path",
 		Long: `Run the edge agent of one site. It signs in with the site's credential, fetches
 its desired configuration (its WAN links, its peers, their paths, the policies),
 opens a UDP socket on each link's address, probes every path and answers the
