@@ -33,10 +33,10 @@ test-go:
 	$(GO) test -race -timeout 20m ./...
 
 # The lab's measurement scenarios (accuracy, detection, stability,
-# overhead) time real packets, so they run without the race detector,
+# overhead, failover gap, policy changes, accounting) time real packets, so they run without the race detector,
 # whose pauses would be measured as path faults; they skip under -race.
 test-lab:
-	$(GO) test -count=1 -timeout 10m -run 'TestAccuracy|TestDetection|TestStability|TestOverhead' -v ./internal/lab
+	$(GO) test -count=1 -timeout 10m -run 'TestAccuracy|TestDetection|TestStability|TestOverhead|TestFailoverGap|TestPolicyMovesTraffic|TestAccounting' -v ./internal/lab
 
 # Dashboard tests: Vitest for the data logic, then the browser tests in
 # Debian's Chromium (/usr/bin/chromium) against the binary built above.

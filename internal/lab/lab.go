@@ -138,7 +138,11 @@ func New(ctx context.Context, cfg Config) (l *Lab, err error) {
 		cfg.DataDir = l.tempDir
 	}
 	if l.Controller, err = controller.New(ctx, controller.Config{DataDir: cfg.DataDir, Listen: cfg.Listen, Logger: cfg.Logger, Version: cfg.Version,
-		Edges: control.EdgeHubConfig{Probe: cfg.Probe}}); err != nil {
+		// A lab is watched closely and briefly: snapshot the traffic
+		// statistics every 5 s rather than every minute, so history and
+		// export have rows within seconds.
+		SnapshotInterval: 5 * time.Second,
+		Edges:            control.EdgeHubConfig{Probe: cfg.Probe}}); err != nil {
 		return nil, err
 	}
 	if err = l.Controller.Listen(); err != nil {

@@ -31,7 +31,9 @@ func (f *fakeBackend) Authenticate(_ context.Context, bearer string) (auth.Princ
 	return auth.Principal{}, auth.ErrBadToken
 }
 
-func (f *fakeBackend) DesiredConfig(context.Context, auth.Principal) (Config, error) { return f.cfg, nil }
+func (f *fakeBackend) DesiredConfig(context.Context, auth.Principal) (Config, error) {
+	return f.cfg, nil
+}
 
 func (f *fakeBackend) Stream(context.Context, auth.Principal, string) (<-chan Message, error) {
 	return f.msgs, nil
