@@ -342,7 +342,7 @@ type borrowed struct {
 func (b *borrowed) Close() error {
 	b.once.Do(func() {
 		b.closed.Store(true)
-		_ = b.Conn.SetReadDeadline(time.Unix(1, 0))
+		_ = b.SetReadDeadline(time.Unix(1, 0))
 	})
 	return nil
 }

@@ -246,5 +246,5 @@ func WriteTraffic(w io.Writer, req TrafficRequest, r TrafficResult) {
 	if req.Cut != "" {
 		fmt.Fprintf(&sb, "  (link %s cut %v into the run)\n", req.Cut, time.Duration(req.CutAtMs)*time.Millisecond)
 	}
-	io.WriteString(w, sb.String())
+	_, _ = io.WriteString(w, sb.String())
 }

@@ -235,15 +235,12 @@ func (a *Agent) runCheck(ctx context.Context, chk edgeapi.Check) {
 // runFailover hands a failover to the data plane and posts the outcome.
 func (a *Agent) runFailover(ctx context.Context, f edgeapi.Failover) {
 	res := edgeapi.CheckResult{ID: f.ID, PathID: f.PathID}
-	switch {
-	case a.cfg.OnFailover == nil:
+	if a.cfg.OnFailover == nil {
 		res.Error = "this edge runs no data plane, so it has no flows to move"
-	default:
-		if _, ok := a.Prober(f.PathID); !ok {
-			res.Error = "this edge has no path " + f.PathID
-		} else if err := a.cfg.OnFailover(ctx, f.PathID, f.Target, f.Reason); err != nil {
-			res.Error = err.Error()
-		}
+	} else if _, ok := a.Prober(f.PathID); !ok {
+		res.Error = "this edge has no path " + f.PathID
+	} else if err := a.cfg.OnFailover(ctx, f.PathID, f.Target, f.Reason); err != nil {
+		res.Error = err.Error()
 	}
 	a.log.Info("failover requested", "path", f.PathID, "target", f.Target, "reason", f.Reason, "err", res.Error)
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
