@@ -164,10 +164,10 @@ const (
 func (l *Lab) demoPolicies(ctx context.Context) error {
 	svc := l.Controller.Service
 	want := []sdwan.Policy{
-		{Name: "voice", Description: "lab voice stream: UDP 6001, low latency", Priority: 100, Enabled: true,
+		{Name: "lab-voice", Description: "lab voice stream: UDP 6001, low latency", Priority: 100, Enabled: true,
 			Match:  sdwan.Match{Protocol: sdwan.ProtoUDP, DstPorts: []sdwan.PortRange{{Lo: demoVoicePort, Hi: demoVoicePort}}},
 			Action: sdwan.Action{Kind: sdwan.ActionSteer, Preference: sdwan.PreferQuality, SLA: sdwan.SLA{MaxLatencyMs: 150, MaxLossPct: 2}}},
-		{Name: "bulk", Description: "lab bulk transfers: TCP 5001, cheapest link", Priority: 200, Enabled: true,
+		{Name: "lab-bulk", Description: "lab bulk transfers: TCP 5001, cheapest link", Priority: 200, Enabled: true,
 			Match:  sdwan.Match{Protocol: sdwan.ProtoTCP, DstPorts: []sdwan.PortRange{{Lo: demoBulkPort, Hi: demoBulkPort}}},
 			Action: sdwan.Action{Kind: sdwan.ActionSteer, Preference: sdwan.PreferCost}},
 	}

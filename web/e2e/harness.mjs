@@ -108,7 +108,9 @@ export async function start(bin, { sites = 3, links = 2, log = 'e2e-patronus.log
   let proc;
   let argv;
   if (lab) {
-    argv = ['lab', '--sites', String(sites), '--links', String(links), '--listen', `127.0.0.1:${port}`, '--data', data];
+    // --traffic runs the lab's background voice and bulk traffic through
+    // the data plane, so policies count packets and the export has rows.
+    argv = ['lab', '--sites', String(sites), '--links', String(links), '--listen', `127.0.0.1:${port}`, '--data', data, '--traffic'];
   } else {
     execFileSync(bin, ['user', 'add', ADMIN, '--role', 'admin', '--data', data], { input: `${PASSWORD}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
     argv = ['controller', '--data', data, '--listen', `127.0.0.1:${port}`];
