@@ -16,10 +16,17 @@ func TestScale(t *testing.T) {
 	if !*long {
 		t.Skip("a 40 s figure; run with -lab.long")
 	}
+	// The path monitor alone is the figure; with the data plane
+	// every path is also a WireGuard device, which is measured beside it.
+	t.Run("monitor", func(t *testing.T) { scaleRun(t, true) })
+	t.Run("monitor+dataplane", func(t *testing.T) { scaleRun(t, false) })
+}
+
+func scaleRun(t *testing.T, noDataPlane bool) {
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	l := startLab(t, Config{Sites: 6, Links: 10, Seed: 19,
+	l := startLab(t, Config{Sites: 6, Links: 10, Seed: 19, NoDataPlane: noDataPlane,
 		Mesh: func(src, dst LinkName) bool { return src.Site == "site-1" }})
 	if got := l.PathCount(); got != 500 {
 		t.Fatalf("paths = %d, want 500", got)

@@ -216,11 +216,17 @@ func (a *Agent) feedEngine() {
 		settled[id] = e.settled
 	}
 	a.mu.Unlock()
-	for _, p := range a.Paths() {
+	paths := a.Paths()
+	updates := make([]dataplane.PathUpdate, 0, len(paths))
+	for _, p := range paths {
 		if a.verdictCounts(settled[p.PathID], p.Metrics) {
-			_ = eng.UpdatePath(dataplane.FromProbe(p.PathID, p.Metrics)) // ErrUnknownPath: its peer has no key yet
+			id, st, m := dataplane.FromProbe(p.PathID, p.Metrics)
+			updates = append(updates, dataplane.PathUpdate{ID: id, Status: st, Metrics: m})
 		}
 	}
+	// One recomputation for every path; ErrUnknownPath names paths whose
+	// peer has no key yet, which the engine leaves out until it has one.
+	_ = eng.UpdatePaths(updates)
 }
 
 // startupProbes is how many unanswered probes make a new path Down for

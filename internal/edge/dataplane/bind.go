@@ -153,7 +153,7 @@ func (b *pathBind) ParseEndpoint(s string) (conn.Endpoint, error) {
 }
 
 // BatchSize implements conn.Bind.
-func (b *pathBind) BatchSize() int { return conn.IdealBatchSize }
+func (b *pathBind) BatchSize() int { return pathBatchSize }
 
 // endpoint is a remote UDP address; the source is always the link's.
 type endpoint netip.AddrPort

@@ -1,9 +1,11 @@
 package dataplane
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -334,5 +336,25 @@ func TestSetIsIdempotent(t *testing.T) {
 	}
 	if got := d.path(flowA); got != "p2" {
 		t.Errorf("flow on %s after its path was removed, want p2", got)
+	}
+}
+
+// TestUpdatePathsAppliesTheBatch checks that verdicts given together take
+// effect together, as one by one, and that an unknown path is reported
+// without holding back the others.
+func TestUpdatePathsAppliesTheBatch(t *testing.T) {
+	d := newDecider(t, FailbackAfterHoldDown)
+	d.takeEvents()
+	err := d.e.UpdatePaths([]PathUpdate{
+		{ID: "p1", Status: sdwan.PathDown},
+		{ID: "nope", Status: sdwan.PathUp},
+		{ID: "p2", Status: sdwan.PathUp, Metrics: sdwan.PathMetrics{PathID: "p2", Score: 99, LatencyMs: 5}},
+	})
+	if !errors.Is(err, ErrUnknownPath) || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("UpdatePaths error = %v, want ErrUnknownPath naming nope", err)
+	}
+	checkEvents(t, d.takeEvents(), Event{Kind: EventFailover, Policies: []int64{0}, Peer: "b", From: "p1", To: "p2", Reason: "path p1 is down"})
+	if got := d.path(flowA); got != "p2" {
+		t.Errorf("after the batch the flow is on %s, want p2", got)
 	}
 }

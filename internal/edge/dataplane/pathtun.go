@@ -133,7 +133,7 @@ func (t *pathTun) Name() (string, error) { return t.name, nil }
 func (t *pathTun) Events() <-chan tun.Event { return t.evts }
 
 // BatchSize implements tun.Device.
-func (t *pathTun) BatchSize() int { return 128 }
+func (t *pathTun) BatchSize() int { return pathBatchSize }
 
 // Close implements tun.Device.
 func (t *pathTun) Close() error {
