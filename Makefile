@@ -3,7 +3,7 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build web test test-go test-web test-short lint vuln generate fmt bench demo clean
+.PHONY: all build web test test-go test-lab test-root test-web test-short lint vuln generate fmt bench demo clean
 
 all: build
 
@@ -27,7 +27,7 @@ web/node_modules/.package-lock.json: web/package-lock.json web/package.json
 # The whole suite, race detector on. PostgreSQL and Redis tests run when
 # PATRONUS_TEST_POSTGRES and PATRONUS_TEST_REDIS name servers (.ci/run sets
 # both); root-only tests run when run as root.
-test: test-go test-lab test-web
+test: test-go test-lab test-root test-web
 
 test-go:
 	$(GO) test -race -timeout 20m ./...
@@ -37,6 +37,17 @@ test-go:
 # whose pauses would be measured as path faults; they skip under -race.
 test-lab:
 	$(GO) test -count=1 -timeout 10m -run 'TestAccuracy|TestDetection|TestStability|TestOverhead|TestFailoverGap|TestPolicyMovesTraffic|TestAccounting' -v ./internal/lab
+
+# The data plane's tests that need root: kernel TUN devices in network
+# namespaces, interoperation with the stock wireguard-go and wg, and the
+# throughput figure beside plain wireguard-go. They run when make runs as
+# root (as CI does) and are skipped otherwise.
+test-root:
+	@if [ "$$(id -u)" = 0 ]; then \
+		$(GO) test -count=1 -timeout 5m -run 'TestRoot' -v ./internal/edge/dataplane -run-root-tests; \
+	else \
+		echo "make test-root: not root; skipping the TUN and network-namespace tests"; \
+	fi
 
 # Dashboard tests: Vitest for the data logic, then the browser tests in
 # Debian's Chromium (/usr/bin/chromium) against the binary built above.
