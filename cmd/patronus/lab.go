@@ -19,6 +19,7 @@ type labFlags struct {
 	listen     string
 	data       string
 	intervalMs int
+	maxRTTMs   float64
 	seed       uint64
 	traffic    bool
 }
@@ -27,6 +28,7 @@ func (f *labFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.listen, "listen", envOr("PATRONUS_LISTEN", "127.0.0.1:8080"), "controller address (env PATRONUS_LISTEN)")
 	cmd.Flags().StringVar(&f.data, "data", os.Getenv("PATRONUS_DATA"), "keep the lab's database in this directory (default: a temporary one, removed on exit)")
 	cmd.Flags().IntVar(&f.intervalMs, "probe-interval", 0, "probe interval in milliseconds (default 100)")
+	cmd.Flags().Float64Var(&f.maxRTTMs, "degraded-latency", 150, "round-trip latency in ms above which a path is Degraded (0: no latency bound; loss above 20% always degrades)")
 	cmd.Flags().Uint64Var(&f.seed, "seed", 0, "seed for the emulated links' randomness (default: random)")
 	cmd.Flags().BoolVar(&f.traffic, "traffic", cmd.Name() == "demo", "run background traffic: a voice-like UDP stream site-1 -> site-2 and a TCP transfer every 20 s, under their own policies")
 }
@@ -37,7 +39,7 @@ func runLab(cmd *cobra.Command, f labFlags, sites, links int, sc *wanem.Scenario
 	ctx := cmd.Context()
 	l, err := lab.New(ctx, lab.Config{
 		Sites: sites, Links: links, DataDir: f.data, Listen: f.listen, Logger: logger(cmd),
-		AdminPassword: os.Getenv("PATRONUS_ADMIN_PASSWORD"), Probe: edgeapi.ProbeSettings{IntervalMs: f.intervalMs},
+		AdminPassword: os.Getenv("PATRONUS_ADMIN_PASSWORD"), Probe: edgeapi.ProbeSettings{IntervalMs: f.intervalMs, MaxLatencyMs: f.maxRTTMs},
 		Seed: f.seed, Scenario: sc, Version: version, Background: f.traffic,
 	})
 	if err != nil {
