@@ -137,6 +137,39 @@ func BenchmarkRecordPacketParallel(b *testing.B) {
 	}
 }
 
+// BenchmarkRecordPacketParallelOwnFlows is BenchmarkRecordPacketParallel
+// with each goroutine counting its own flows, as a data plane that spreads
+// flows over cores by hash does: a flow's packets are counted on one core
+// at a time. The flows of the two goroutines still share shards and
+// policies. Compare with BenchmarkRecordPacketFlows at the same flow count.
+func BenchmarkRecordPacketParallelOwnFlows(b *testing.B) {
+	for _, n := range flowCounts {
+		b.Run(fmt.Sprint("flows=", n), func(b *testing.B) {
+			c, keys := manyFlows(b, n)
+			workers := runtime.GOMAXPROCS(0)
+			var worker atomic.Uint64
+			b.ReportAllocs()
+			cpu := startCPU(b)
+			defer cpu.report(b)
+			b.RunParallel(func(pb *testing.PB) {
+				w := int(worker.Add(1)-1) % workers
+				// Every workers-th flow, starting at w, in a shuffled order.
+				var mine []int
+				for j := w; j < len(keys); j += workers {
+					mine = append(mine, j)
+				}
+				rand.New(rand.NewPCG(uint64(w), 2)).Shuffle(len(mine), func(a, b int) { mine[a], mine[b] = mine[b], mine[a] })
+				i := 0
+				for pb.Next() {
+					j := mine[i%len(mine)]
+					c.RecordPacket(int64(j&7), keys[j], 1500)
+					i++
+				}
+			})
+		})
+	}
+}
+
 // BenchmarkRecordPacketNewFlows measures the insert path, including
 // evictions once the table is full: every packet is a flow never seen.
 func BenchmarkRecordPacketNewFlows(b *testing.B) {
