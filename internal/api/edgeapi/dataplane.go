@@ -166,25 +166,7 @@ func (h *handler) mountDataPlane(mux *http.ServeMux) {
 	if !ok {
 		return
 	}
-	mux.HandleFunc("PUT "+PathKey, func(w http.ResponseWriter, r *http.Request) {
-		p, ok := h.auth(w, r)
-		if !ok {
-			return
-		}
-		var k KeyRegistration
-		if !decodeBody(w, r, &k) {
-			return
-		}
-		if err := k.Validate(); err != nil {
-			WriteError(w, err)
-			return
-		}
-		if err := dp.RegisterKey(r.Context(), p, k); err != nil {
-			WriteError(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	mux.HandleFunc("PUT "+PathKey, report(h, dp.RegisterKey))
 	mux.HandleFunc("POST "+PathTraffic, func(w http.ResponseWriter, r *http.Request) {
 		p, ok := h.auth(w, r)
 		if !ok {
@@ -205,25 +187,7 @@ func (h *handler) mountDataPlane(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, ack)
 	})
-	mux.HandleFunc("POST "+PathFlowEvents, func(w http.ResponseWriter, r *http.Request) {
-		p, ok := h.auth(w, r)
-		if !ok {
-			return
-		}
-		var b FlowEventBatch
-		if !decodeBody(w, r, &b) {
-			return
-		}
-		if err := b.Validate(); err != nil {
-			WriteError(w, err)
-			return
-		}
-		if err := dp.ReportFlowEvents(r.Context(), p, b); err != nil {
-			WriteError(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	mux.HandleFunc("POST "+PathFlowEvents, report(h, dp.ReportFlowEvents))
 }
 
 // RegisterKey registers the edge's WireGuard public key with the

@@ -77,8 +77,8 @@ func NewHandler(b Backend, cfg HandlerConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+PathConfig, h.config)
 	mux.HandleFunc("GET "+PathStream, h.stream)
-	mux.HandleFunc("POST "+PathMetrics, h.metrics)
-	mux.HandleFunc("POST "+PathStates, h.states)
+	mux.HandleFunc("POST "+PathMetrics, report(h, b.ReportMetrics))
+	mux.HandleFunc("POST "+PathStates, report(h, b.ReportStates))
 	mux.HandleFunc("POST "+PathChecks+"{id}", h.check)
 	h.mountDataPlane(mux)
 	return mux
@@ -172,44 +172,31 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.auth(w, r)
-	if !ok {
-		return
+// report serves a POST of a batch: it authenticates the edge, decodes and
+// validates the body, hands it to do and answers 204.
+func report[T any, PT interface {
+	*T
+	Validate() error
+}](h *handler, do func(context.Context, auth.Principal, T) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := h.auth(w, r)
+		if !ok {
+			return
+		}
+		var b T
+		if !decodeBody(w, r, &b) {
+			return
+		}
+		if err := PT(&b).Validate(); err != nil {
+			WriteError(w, err)
+			return
+		}
+		if err := do(r.Context(), p, b); err != nil {
+			WriteError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	}
-	var b MetricsBatch
-	if !decodeBody(w, r, &b) {
-		return
-	}
-	if err := b.Validate(); err != nil {
-		WriteError(w, err)
-		return
-	}
-	if err := h.b.ReportMetrics(r.Context(), p, b); err != nil {
-		WriteError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (h *handler) states(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.auth(w, r)
-	if !ok {
-		return
-	}
-	var b StateBatch
-	if !decodeBody(w, r, &b) {
-		return
-	}
-	if err := b.Validate(); err != nil {
-		WriteError(w, err)
-		return
-	}
-	if err := h.b.ReportStates(r.Context(), p, b); err != nil {
-		WriteError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (h *handler) check(w http.ResponseWriter, r *http.Request) {
