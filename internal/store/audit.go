@@ -66,23 +66,12 @@ func (q Q) AuditLog(ctx context.Context, f AuditFilter, pg Page) ([]sdwan.AuditE
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	var total int
-	if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log`+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("store: count audit log: %w", mapErr(err))
-	}
-	limit, offset := pg.norm()
-	args = append(args, limit, offset)
-	rows, err := q.q.QueryContext(ctx, fmt.Sprintf(`SELECT id, at, actor, action, target_type, target_id, summary, severity FROM audit_log%s
-		ORDER BY id DESC LIMIT $%d OFFSET $%d`, cond, len(args)-1, len(args)), args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: audit log: %w", mapErr(err))
-	}
-	es, err := collect(rows, func(sc interface{ Scan(...any) error }) (sdwan.AuditEntry, error) {
-		var e sdwan.AuditEntry
-		var at int64
-		err := sc.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.TargetType, &e.TargetID, &e.Summary, &e.Severity)
-		e.At = fromMS(at)
-		return e, err
-	})
-	return es, total, err
+	return listPage(ctx, q, "audit log", "id, at, actor, action, target_type, target_id, summary, severity",
+		" FROM audit_log"+cond, "id DESC", args, pg, func(sc interface{ Scan(...any) error }) (sdwan.AuditEntry, error) {
+			var e sdwan.AuditEntry
+			var at int64
+			err := sc.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.TargetType, &e.TargetID, &e.Summary, &e.Severity)
+			e.At = fromMS(at)
+			return e, err
+		})
 }

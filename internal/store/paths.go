@@ -122,19 +122,7 @@ func (q Q) ListPaths(ctx context.Context, f PathFilter, pg Page) ([]sdwan.Path, 
 		add("p.status = ?", f.Status)
 	}
 	from := ` FROM sdwan_paths p JOIN sdwan_sites ss ON ss.id = p.src_site_id JOIN sdwan_sites ds ON ds.id = p.dst_site_id WHERE ` + strings.Join(where, " AND ")
-	var total int
-	if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*)`+from, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("store: count paths: %w", mapErr(err))
-	}
-	limit, offset := pg.norm()
-	args = append(args, limit, offset)
-	rows, err := q.q.QueryContext(ctx, fmt.Sprintf(`SELECT %s%s ORDER BY p.id LIMIT $%d OFFSET $%d`,
-		prefixCols("p", pathCols), from, len(args)-1, len(args)), args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: list paths: %w", mapErr(err))
-	}
-	paths, err := collect(rows, scanPath)
-	return paths, total, err
+	return listPage(ctx, q, "paths", prefixCols("p", pathCols), from, "p.id", args, pg, scanPath)
 }
 
 // DeletePath removes a path with its metrics and events.

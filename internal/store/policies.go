@@ -129,19 +129,7 @@ func (q Q) ListPolicies(ctx context.Context, f PolicyFilter, pg Page) ([]sdwan.P
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	var total int
-	if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sdwan_policies`+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("store: count policies: %w", mapErr(err))
-	}
-	limit, offset := pg.norm()
-	args = append(args, limit, offset)
-	rows, err := q.q.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM sdwan_policies%s ORDER BY priority LIMIT $%d OFFSET $%d`,
-		policyCols, cond, len(args)-1, len(args)), args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: list policies: %w", mapErr(err))
-	}
-	ps, err := collect(rows, scanPolicy)
-	return ps, total, err
+	return listPage(ctx, q, "policies", policyCols, " FROM sdwan_policies"+cond, "priority", args, pg, scanPolicy)
 }
 
 // DeletePolicy removes a policy and its statistics.

@@ -125,23 +125,7 @@ func (q Q) ListSites(ctx context.Context, f SiteFilter, p Page) ([]sdwan.Site, i
 		args = append(args, f.Status)
 		where = append(where, fmt.Sprintf("status = $%d", len(args)))
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sdwan_sites WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("store: count sites: %w", mapErr(err))
-	}
-	limit, offset := p.norm()
-	args = append(args, limit, offset)
-	rows, err := q.q.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM sdwan_sites WHERE %s ORDER BY name LIMIT $%d OFFSET $%d`,
-		siteCols, cond, len(args)-1, len(args)), args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: list sites: %w", mapErr(err))
-	}
-	sites, err := collect(rows, scanSite)
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: list sites: %w", err)
-	}
-	return sites, total, nil
+	return listPage(ctx, q, "sites", siteCols, " FROM sdwan_sites WHERE "+strings.Join(where, " AND "), "name", args, p, scanSite)
 }
 
 // CountSites returns how many live sites there are.
