@@ -40,7 +40,6 @@ type Prober struct {
 	remote   netip.AddrPort
 	onChange func(Transition, Metrics)
 	t        *tracker
-	pkt      Packet
 
 	timer   *time.Timer // guarded by mu: whoever changes the schedule resets it
 	kick    chan struct{}
@@ -116,6 +115,7 @@ func (p *Prober) run() {
 	defer timer.Stop()
 	var (
 		buf         [PacketLen]byte
+		pkt         Packet
 		transitions []Transition
 	)
 	for {
@@ -123,8 +123,8 @@ func (p *Prober) run() {
 		now := p.mux.now()
 		out, wake := p.t.poll(now)
 		for _, o := range out {
-			p.pkt = Packet{Type: TypeRequest, Session: p.id, Seq: o.seq, Nonce: o.nonce, TxTime: p.mux.stamp(o.sent)}
-			p.mux.write(p.auth.Seal(buf[:], &p.pkt), p.remote)
+			pkt = Packet{Type: TypeRequest, Session: p.id, Seq: o.seq, Nonce: o.nonce, TxTime: p.mux.stamp(o.sent)}
+			p.mux.write(p.auth.Seal(buf[:], &pkt), p.remote)
 		}
 		p.mux.stat.sent.Add(uint64(len(out)))
 		transitions = append(transitions[:0], p.t.transitions...)

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"slices"
 	"time"
 )
 
@@ -278,12 +279,10 @@ func (t *tracker) record(tr Transition, ok bool) {
 	}
 }
 
+// startCheck begins a check of n probes; n is at least 1 (CheckNow sees
+// to it), so the check completes only once its probes are resolved.
 func (t *tracker) startCheck(n int, now time.Time) *check {
 	c := &check{toSend: n, next: now, done: make(chan struct{})}
-	if n <= 0 {
-		close(c.done)
-		return c
-	}
 	t.checks = append(t.checks, c)
 	return c
 }
@@ -299,24 +298,20 @@ func (t *tracker) resolveCheck(c *check, rtt time.Duration, answered bool) {
 	}
 	if c.toSend == 0 && c.pending == 0 {
 		close(c.done)
-		for i, x := range t.checks {
-			if x == c {
-				t.checks = append(t.checks[:i], t.checks[i+1:]...)
-				break
-			}
-		}
+		t.forgetCheck(c)
+	}
+}
+
+func (t *tracker) forgetCheck(c *check) {
+	if i := slices.Index(t.checks, c); i >= 0 {
+		t.checks = slices.Delete(t.checks, i, i+1)
 	}
 }
 
 // cancelCheck forgets c (its caller gave up); its probes still count for
 // the path.
 func (t *tracker) cancelCheck(c *check) {
-	for i, x := range t.checks {
-		if x == c {
-			t.checks = append(t.checks[:i], t.checks[i+1:]...)
-			break
-		}
-	}
+	t.forgetCheck(c)
 	for i := range t.inflight {
 		if t.inflight[i].check == c {
 			t.inflight[i].check = nil
