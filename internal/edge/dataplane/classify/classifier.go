@@ -45,12 +45,6 @@ type Table struct {
 	Gen uint32
 }
 
-// SlotIndex returns the slot of policy index policy (NoPolicy for the
-// default) and peer.
-func (t *Table) SlotIndex(policy, peer int) int {
-	return t.Rules.index(policy)*t.Peers + peer
-}
-
 func (t *Table) eligible(slot int32, path int32) bool {
 	if path < 0 {
 		return false
@@ -88,9 +82,6 @@ type Classifier struct {
 
 // NewClassifier returns a Classifier over flows.
 func NewClassifier(flows *FlowTable) *Classifier { return &Classifier{flows: flows} }
-
-// Flows returns the classifier's flow table.
-func (c *Classifier) Flows() *FlowTable { return c.flows }
 
 // Classify decides the packet of flow k at tick now under table t.
 //
