@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/patronus-sdwan/patronus/internal/edge/dataplane/classify"
@@ -91,7 +92,9 @@ type control struct {
 	instance    uint64
 }
 
-var instances atomicCounter
+// instances numbers engines process-wide, to keep their interface names
+// apart.
+var instances atomic.Uint64
 
 func (c *control) init() {
 	c.links = map[string]*link{}
@@ -100,7 +103,7 @@ func (c *control) init() {
 	c.states = map[string]*pathState{}
 	c.slots = map[slotKey]*slotState{}
 	c.forced = map[int64]string{}
-	c.instance = instances.next()
+	c.instance = instances.Add(1)
 }
 
 func (c *control) allocHandle() int16 {

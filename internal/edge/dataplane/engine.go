@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -503,7 +504,7 @@ func (e *Engine) Stats() Stats {
 			RxDropped: t.bind.dropped.Load(),
 		})
 	}
-	slices.SortFunc(s.Paths, func(a, b PathStats) int { return cmpString(a.ID, b.ID) })
+	slices.SortFunc(s.Paths, func(a, b PathStats) int { return strings.Compare(a.ID, b.ID) })
 	for _, l := range e.ctl.links {
 		s.UnknownSource += l.unknown.Load()
 		if pc := l.probe.Load(); pc != nil {
@@ -514,14 +515,4 @@ func (e *Engine) Stats() Stats {
 	s.SitePackets, s.BadPackets, s.NoRoute, s.NoPath = c.txPackets.Load(), c.badPackets.Load(), c.noRoute.Load(), c.noPath.Load()
 	s.PolicyDrops, s.RxFiltered, s.RxErrors = c.policyDrop.Load(), c.rxFiltered.Load(), c.rxErrors.Load()
 	return s
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

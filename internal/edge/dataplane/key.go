@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"sync/atomic"
 
 	"golang.org/x/crypto/curve25519"
 )
@@ -52,8 +51,3 @@ func (k Key) String() string { return base64.StdEncoding.EncodeToString(k[:]) }
 
 // hex returns the form WireGuard's configuration protocol takes.
 func (k Key) hex() string { return hex.EncodeToString(k[:]) }
-
-// atomicCounter numbers things process-wide.
-type atomicCounter struct{ n atomic.Uint64 }
-
-func (c *atomicCounter) next() uint64 { return c.n.Add(1) }
