@@ -182,11 +182,7 @@ func (r *queryResolver) Users(ctx context.Context, page *model.PageInput) ([]*mo
 			us = us[:min(pg.Limit, len(us))]
 		}
 	}
-	out := make([]*model.User, len(us))
-	for i, u := range us {
-		out[i] = toUser(u)
-	}
-	return out, nil
+	return convertAll(us, toUser), nil
 }
 
 // User is the resolver for the user field.
@@ -218,9 +214,5 @@ func (r *queryResolver) APIKeys(ctx context.Context, userID *string, siteID *str
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*model.APIKey, len(ks))
-	for i, k := range ks {
-		out[i] = toAPIKey(k)
-	}
-	return out, nil
+	return convertAll(ks, toAPIKey), nil
 }

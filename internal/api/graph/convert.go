@@ -20,6 +20,16 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
+// convertAll converts a list with conv. The answer is never nil, so an
+// empty list reads [] rather than null.
+func convertAll[S, T any](in []S, conv func(S) *T) []*T {
+	out := make([]*T, len(in))
+	for i, v := range in {
+		out[i] = conv(v)
+	}
+	return out
+}
+
 // strPtr returns nil for "", so optional fields read null rather than "".
 func strPtr(s string) *string {
 	if s == "" {

@@ -123,15 +123,6 @@ func severityRank(s model.Severity) int {
 	return 0
 }
 
-// audits converts audit entries.
-func audits(es []sdwan.AuditEntry) []*model.AuditEntry {
-	out := make([]*model.AuditEntry, len(es))
-	for i, e := range es {
-		out[i] = toAudit(e)
-	}
-	return out
-}
-
 // clampLimit reads the earlier release's optional limit: 100 by default,
 // at most a page.
 func clampLimit(limit *int) int {

@@ -184,11 +184,7 @@ func (r *pathResolver) MetricsHistory(ctx context.Context, obj *model.Path, from
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*model.PathMetrics, len(ms))
-	for i, m := range ms {
-		out[i] = toMetrics(m)
-	}
-	return out, nil
+	return convertAll(ms, toMetrics), nil
 }
 
 // Events is the resolver for the events field.
@@ -217,15 +213,11 @@ func (r *pathResolver) Availability(ctx context.Context, obj *model.Path) (*mode
 	if err != nil {
 		return nil, err
 	}
-	out := &model.PathAvailability{
+	return &model.PathAvailability{
 		Status: toPathStatus(av.Status), Since: av.Since,
 		Day: toAvailabilityWindow(av.Day), Week: toAvailabilityWindow(av.Week),
-		LastTransitions: make([]*model.PathEvent, len(av.Last)),
-	}
-	for i, e := range av.Last {
-		out.LastTransitions[i] = toPathEvent(e)
-	}
-	return out, nil
+		LastTransitions: convertAll(av.Last, toPathEvent),
+	}, nil
 }
 
 // Paths is the resolver for the paths field.
@@ -245,11 +237,7 @@ func (r *queryResolver) Paths(ctx context.Context, filter *model.PathFilter, pag
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*model.Path, len(ps))
-	for i, p := range ps {
-		out[i] = toPath(p)
-	}
-	return out, nil
+	return convertAll(ps, toPath), nil
 }
 
 // Path is the resolver for the path field.

@@ -195,11 +195,7 @@ func (r *queryResolver) PolicyStatsHistory(ctx context.Context, policyID string,
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*model.PolicyStats, len(rows))
-	for i, s := range rows {
-		out[i] = toPolicyStats(s)
-	}
-	return out, nil
+	return convertAll(rows, toPolicyStats), nil
 }
 
 // PolicyEvents is the resolver for the policyEvents field.

@@ -237,11 +237,7 @@ func (r *queryResolver) Endpoints(ctx context.Context, siteID *string) ([]*model
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*model.Endpoint, len(es))
-	for i, e := range es {
-		out[i] = toEndpoint(e)
-	}
-	return out, nil
+	return convertAll(es, toEndpoint), nil
 }
 
 // Endpoint is the resolver for the endpoint field.
@@ -262,11 +258,7 @@ func (r *siteResolver) Endpoints(ctx context.Context, obj *model.Site) ([]*model
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*model.Endpoint, len(es))
-	for i, e := range es {
-		out[i] = toEndpoint(e)
-	}
-	return out, nil
+	return convertAll(es, toEndpoint), nil
 }
 
 // EndpointCount is the resolver for the endpointCount field.
@@ -284,11 +276,7 @@ func (r *siteResolver) Paths(ctx context.Context, obj *model.Site) ([]*model.Pat
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*model.Path, len(ps))
-	for i, p := range ps {
-		out[i] = toPath(p)
-	}
-	return out, nil
+	return convertAll(ps, toPath), nil
 }
 
 // Dependencies is the resolver for the dependencies field.

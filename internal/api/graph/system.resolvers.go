@@ -66,7 +66,7 @@ func (r *queryResolver) AuditLog(ctx context.Context, filter *model.AuditFilter,
 	if err != nil {
 		return nil, err
 	}
-	return &model.AuditLogPage{Entries: audits(es), Total: total}, nil
+	return &model.AuditLogPage{Entries: convertAll(es, toAudit), Total: total}, nil
 }
 
 // AuditLogs is the resolver for the auditLogs field.
@@ -93,7 +93,7 @@ func (r *queryResolver) AuditLogs(ctx context.Context, userID *string, eventType
 	if err != nil {
 		return nil, err
 	}
-	return audits(es), nil
+	return convertAll(es, toAudit), nil
 }
 
 // MutationLogs is the resolver for the mutationLogs field.
