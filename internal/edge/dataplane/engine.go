@@ -397,8 +397,10 @@ func (s *snapshot) path(h int32) *pathTun {
 // decide classifies one packet, counts it, and returns its path handle or
 // classify.NoPath.
 func (e *Engine) decide(pkt []byte, snap *snapshot, now uint32) int32 {
-	p, err := packet.Parse(pkt)
-	if err != nil {
+	// Decode in place: Parse would return the packet by value, a copy the
+	// packet path need not make.
+	var p packet.Packet
+	if err := p.Decode(pkt); err != nil {
 		e.counters.badPackets.Add(1)
 		return classify.NoPath
 	}
