@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -42,7 +43,7 @@ func NewCollector(reg prometheus.Registerer, timeout time.Duration, sources map[
 	c := &Collector{
 		sources: maps.Clone(sources),
 		names:   slices.Sorted(maps.Keys(sources)),
-		timeout: cmpOr(timeout, 2*time.Second),
+		timeout: cmp.Or(timeout, 2*time.Second),
 		hits: prometheus.NewDesc("patronus_cache_hits_total",
 			"Cache lookups that found a live entry.", []string{"cache"}, nil),
 		misses: prometheus.NewDesc("patronus_cache_misses_total",

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -113,8 +114,8 @@ func NewShared[K comparable, V any](ctx context.Context, cfg SharedConfig[K, V])
 		prefix:    cfg.Namespace + ":k:",
 		channel:   cfg.Namespace + ":inv",
 		ttl:       cfg.DefaultTTL,
-		nearTTL:   cmpOr(cfg.NearTTL, 5*time.Second),
-		health:    cmpOr(cfg.HealthCheck, 15*time.Second),
+		nearTTL:   cmp.Or(cfg.NearTTL, 5*time.Second),
+		health:    cmp.Or(cfg.HealthCheck, 15*time.Second),
 		key:       cfg.Key,
 		marshal:   cfg.Marshal,
 		unmarshal: cfg.Unmarshal,
@@ -151,14 +152,6 @@ func NewShared[K comparable, V any](ctx context.Context, cfg SharedConfig[K, V])
 		s.Close()
 		return nil, fmt.Errorf("cache: subscribe to %s: %w", s.channel, ctx.Err())
 	}
-}
-
-// cmpOr returns d, or def when d is zero.
-func cmpOr(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 // defaultKey returns the key encoder used when none is configured. It picks
