@@ -63,7 +63,6 @@ type Agent struct {
 	paths   map[string]*pathEntry
 	answers map[string]answerSpec
 	current edgeapi.Config
-	applied bool
 
 	connected atomic.Bool
 	checks    sync.WaitGroup

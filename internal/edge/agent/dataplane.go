@@ -210,18 +210,22 @@ func (a *Agent) feedEngine() {
 	if eng == nil {
 		return
 	}
+	type item struct {
+		id      string
+		pr      *probe.Prober
+		settled time.Time
+	}
 	a.mu.Lock()
-	settled := make(map[string]time.Time, len(a.paths))
+	items := make([]item, 0, len(a.paths))
 	for id, e := range a.paths {
-		settled[id] = e.settled
+		items = append(items, item{id, e.prober, e.settled})
 	}
 	a.mu.Unlock()
-	paths := a.Paths()
-	updates := make([]dataplane.PathUpdate, 0, len(paths))
-	for _, p := range paths {
-		if a.verdictCounts(settled[p.PathID], p.Metrics) {
-			id, st, m := dataplane.FromProbe(p.PathID, p.Metrics)
-			updates = append(updates, dataplane.PathUpdate{ID: id, Status: st, Metrics: m})
+	updates := make([]dataplane.PathUpdate, 0, len(items))
+	for _, it := range items {
+		if m := it.pr.Metrics(); a.verdictCounts(it.settled, m) {
+			id, st, pm := dataplane.FromProbe(it.id, m)
+			updates = append(updates, dataplane.PathUpdate{ID: id, Status: st, Metrics: pm})
 		}
 	}
 	// One recomputation for every path; ErrUnknownPath names paths whose

@@ -213,7 +213,7 @@ func (a *Agent) Apply(cfg edgeapi.Config) (Changes, error) {
 					// next packet.
 					_ = eng.UpdatePath(dataplane.FromProbe(pathID, m))
 				}
-				a.rep.transition(pathID, tr, m)
+				a.rep.transition(pathID, tr)
 			},
 		})
 		if err != nil {
@@ -262,7 +262,6 @@ func (a *Agent) Apply(cfg edgeapi.Config) (Changes, error) {
 	}
 
 	a.current = cfg
-	a.applied = true
 	return ch, errors.Join(errs...)
 }
 

@@ -43,7 +43,7 @@ func (r *reporter) wake() {
 
 // transition queues a prober's state change; it runs on the prober's
 // goroutine, so it only queues.
-func (r *reporter) transition(pathID string, tr probe.Transition, _ probe.Metrics) {
+func (r *reporter) transition(pathID string, tr probe.Transition) {
 	r.mu.Lock()
 	r.states = append(r.states, edgeapi.StateChange{
 		PathID: pathID, From: tr.From.String(), To: tr.To.String(), At: tr.At.UTC(), Reason: tr.Reason,
