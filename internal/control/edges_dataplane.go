@@ -62,28 +62,17 @@ func (h *EdgeHub) ReportFlowEvents(ctx context.Context, p auth.Principal, b edge
 	if err := requireEdge(p); err != nil {
 		return err
 	}
-	own, err := h.ownPaths(ctx, p.SiteID)
-	if err != nil {
-		return err
-	}
 	for _, e := range b.Events {
 		pathID := e.From
 		if pathID == "" {
 			pathID = e.To
 		}
-		skip, err := h.checkForeign(ctx, p, own, pathID)
+		path, skip, err := h.reportedPath(ctx, p, pathID)
 		if err != nil {
 			return err
 		}
 		if skip {
 			continue
-		}
-		path, err := h.svc.st.Read().Path(ctx, pathID)
-		if IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return err
 		}
 		reason := flowEventReason(e)
 		pe := &store.PathEvent{PathID: pathID, At: e.At, Kind: e.Kind, From: path.Status, To: path.Status, Reason: reason}

@@ -14,8 +14,7 @@ import (
 	"github.com/patronus-sdwan/patronus/internal/store"
 )
 
-// ownPaths returns the IDs of the paths that start at a site, and the
-// site of every other path named in ids that exists.
+// ownPaths returns the IDs of the paths that start at a site.
 func (h *EdgeHub) ownPaths(ctx context.Context, siteID string) (map[string]bool, error) {
 	paths, err := allPaths(ctx, h.svc.st.Read(), store.PathFilter{SrcSiteID: siteID})
 	if err != nil {
@@ -28,24 +27,31 @@ func (h *EdgeHub) ownPaths(ctx context.Context, siteID string) (map[string]bool,
 	return own, nil
 }
 
-// checkForeign refuses a report that names a path of another site; paths
-// that no longer exist are skipped rather than refused, since an edge's
-// report can cross the path's deletion.
+// checkForeign refuses a report that names a path of another site, as
+// reportedPath does, without reading the paths in own (the site's).
 func (h *EdgeHub) checkForeign(ctx context.Context, p auth.Principal, own map[string]bool, id string) (skip bool, err error) {
 	if own[id] {
 		return false, nil
 	}
-	path, err := h.svc.st.Read().Path(ctx, id)
+	_, skip, err = h.reportedPath(ctx, p, id)
+	return skip, err
+}
+
+// reportedPath reads a path an edge reported on and refuses it when it
+// starts at another site; a path that no longer exists is skipped rather
+// than refused, since an edge's report can cross the path's deletion.
+func (h *EdgeHub) reportedPath(ctx context.Context, p auth.Principal, id string) (path sdwan.Path, skip bool, err error) {
+	path, err = h.svc.st.Read().Path(ctx, id)
 	if IsNotFound(err) {
-		return true, nil
+		return path, true, nil
 	}
 	if err != nil {
-		return false, err
+		return path, false, err
 	}
 	if path.SrcSiteID != p.SiteID {
-		return false, fmt.Errorf("%w: path %s does not start at site %s", sdwan.ErrForbidden, id, p.Name)
+		return path, false, fmt.Errorf("%w: path %s does not start at site %s", sdwan.ErrForbidden, id, p.Name)
 	}
-	return false, nil // created since ownPaths read
+	return path, false, nil
 }
 
 // ReportMetrics stores a batch of an edge's measurements in the metrics
@@ -95,24 +101,13 @@ func (h *EdgeHub) ReportStates(ctx context.Context, p auth.Principal, b edgeapi.
 	if err := requireEdge(p); err != nil {
 		return err
 	}
-	own, err := h.ownPaths(ctx, p.SiteID)
-	if err != nil {
-		return err
-	}
 	for _, c := range b.Changes {
-		skip, err := h.checkForeign(ctx, p, own, c.PathID)
+		path, skip, err := h.reportedPath(ctx, p, c.PathID)
 		if err != nil {
 			return err
 		}
 		if skip {
 			continue
-		}
-		path, err := h.svc.st.Read().Path(ctx, c.PathID)
-		if IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return err
 		}
 		to := sdwan.PathStatus(c.To)
 		if path.Status == to {
