@@ -39,8 +39,7 @@ type sampler struct {
 	ring     []model.SystemMetrics
 	next     int // ring index the next sample goes to
 	full     bool
-	last     point
-	haveLast bool
+	last     *point // the last recorded sample's counters; nil before the first; never written through
 }
 
 // History retention of metricsHistory.
@@ -68,37 +67,30 @@ func (s *sampler) run(ctx context.Context) {
 }
 
 func (s *sampler) record(ctx context.Context) {
-	s.mu.Lock()
-	prev, ok := s.last, s.haveLast
-	s.mu.Unlock()
-	var pp *point
-	if ok {
-		pp = &prev
-	}
-	m, p, err := s.a.snapshot(ctx, pp)
+	m, p, err := s.a.snapshot(ctx, s.prev())
 	if err != nil {
 		s.a.log.WarnContext(ctx, "metrics sample", "err", err)
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.last, s.haveLast = p, true
+	s.last = &p
 	s.ring[s.next] = *m
 	s.next = (s.next + 1) % len(s.ring)
 	s.full = s.full || s.next == 0
 }
 
+// prev returns the last recorded sample's counters, nil before the first.
+func (s *sampler) prev() *point {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
 // current returns a snapshot now, with rates over the time since the last
 // recorded sample.
 func (s *sampler) current(ctx context.Context) (*model.SystemMetrics, error) {
-	s.mu.Lock()
-	prev, ok := s.last, s.haveLast
-	s.mu.Unlock()
-	var pp *point
-	if ok {
-		pp = &prev
-	}
-	m, _, err := s.a.snapshot(ctx, pp)
+	m, _, err := s.a.snapshot(ctx, s.prev())
 	return m, err
 }
 
