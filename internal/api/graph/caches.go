@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/patronus-sdwan/patronus/internal/cache"
@@ -188,7 +189,7 @@ func (a *API) decideRoute(ctx context.Context, policyID int64, src, dst string) 
 			}
 			return 1
 		}
-		return cmpString(x.p.ID, y.p.ID)
+		return strings.Compare(x.p.ID, y.p.ID)
 	}
 	reason := "best quality"
 	switch action.Preference {
@@ -218,14 +219,4 @@ func (a *API) decideRoute(ctx context.Context, policyID int64, src, dst string) 
 	best := cands[0]
 	return decide(RoutingDecision{PathID: best.p.ID, Reason: fmt.Sprintf("%s: score %d, %.1f ms, %.2f%% loss over link %s (%d eligible of %d)",
 		reason, best.m.Score, best.m.LatencyMs, best.m.PacketLossPct, best.link.Name, len(cands), len(paths))})
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
