@@ -216,43 +216,34 @@ func (h *EdgeHub) SiteConfig(ctx context.Context, siteID string) (edgeapi.Config
 		}
 	}
 	enabled := true
-	for off := 0; ; off += store.MaxLimit {
-		pols, total, err := q.ListPolicies(ctx, store.PolicyFilter{Enabled: &enabled}, store.Page{Limit: store.MaxLimit, Offset: off})
-		if err != nil {
-			return edgeapi.Config{}, err
-		}
-		cfg.Policies = append(cfg.Policies, pols...)
-		if off+len(pols) >= total || len(pols) == 0 {
-			break
-		}
+	cfg.Policies, err = listEvery(func(pg store.Page) ([]sdwan.Policy, int, error) {
+		return q.ListPolicies(ctx, store.PolicyFilter{Enabled: &enabled}, pg)
+	})
+	if err != nil {
+		return edgeapi.Config{}, err
 	}
 	cfg.Seal()
 	return cfg, nil
 }
 
 func allSites(ctx context.Context, q store.Q) ([]sdwan.Site, error) {
-	var out []sdwan.Site
-	for off := 0; ; off += store.MaxLimit {
-		s, total, err := q.ListSites(ctx, store.SiteFilter{}, store.Page{Limit: store.MaxLimit, Offset: off})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s...)
-		if off+len(s) >= total || len(s) == 0 {
-			return out, nil
-		}
-	}
+	return listEvery(func(pg store.Page) ([]sdwan.Site, int, error) { return q.ListSites(ctx, store.SiteFilter{}, pg) })
 }
 
 func allPaths(ctx context.Context, q store.Q, f store.PathFilter) ([]sdwan.Path, error) {
-	var out []sdwan.Path
+	return listEvery(func(pg store.Page) ([]sdwan.Path, int, error) { return q.ListPaths(ctx, f, pg) })
+}
+
+// listEvery reads every page of a store listing.
+func listEvery[T any](list func(store.Page) ([]T, int, error)) ([]T, error) {
+	var out []T
 	for off := 0; ; off += store.MaxLimit {
-		p, total, err := q.ListPaths(ctx, f, store.Page{Limit: store.MaxLimit, Offset: off})
+		items, total, err := list(store.Page{Limit: store.MaxLimit, Offset: off})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, p...)
-		if off+len(p) >= total || len(p) == 0 {
+		out = append(out, items...)
+		if off+len(items) >= total || len(items) == 0 {
 			return out, nil
 		}
 	}
