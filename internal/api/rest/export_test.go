@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/patronus-sdwan/patronus/internal/auth"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 	"github.com/patronus-sdwan/patronus/internal/store"
@@ -99,6 +101,32 @@ func TestExportFormats(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(rec.Body.String()), "\n")
 	if len(lines) != 3 {
 		t.Errorf("ndjson with step 2s = %d lines, want 3: %s", len(lines), rec.Body)
+	}
+}
+
+// TestExportHeaders checks each format's content type and the attachment's
+// file name, which carries the range and the format's extension.
+func TestExportHeaders(t *testing.T) {
+	st := statsStore(t, 1)
+	h := Export(tokenAuth{}, func() StatsRows { return st.Read() })
+	rng := "from=2026-11-27T00:00:00Z&to=2026-11-27T00:00:05Z"
+	tests := []struct {
+		query, contentType, file string
+	}{
+		{"", "text/csv; charset=utf-8", "patronus-stats-20261127T000000Z-20261127T000005Z.csv"},
+		{"format=CSV&", "text/csv; charset=utf-8", "patronus-stats-20261127T000000Z-20261127T000005Z.csv"},
+		{"format=json&", "application/json", "patronus-stats-20261127T000000Z-20261127T000005Z.json"},
+		{"format=ndjson&", "application/x-ndjson", "patronus-stats-20261127T000000Z-20261127T000005Z.ndjson"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			rec := get(t, h, "viewer", tt.query+rng)
+			got := []string{rec.Header().Get("Content-Type"), rec.Header().Get("Content-Disposition")}
+			want := []string{tt.contentType, `attachment; filename="` + tt.file + `"`}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("status %d, headers (-want +got):\n%s", rec.Code, diff)
+			}
+		})
 	}
 }
 
