@@ -51,21 +51,22 @@ func Export(authn Authenticator, rows func() StatsRows) http.Handler {
 		}
 		seq := rows().PolicyStatsRows(r.Context(), q)
 		name := fmt.Sprintf("patronus-stats-%s-%s", q.From.Format("20060102T150405Z"), q.To.Format("20060102T150405Z"))
-		switch format {
-		case "csv":
-			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-			w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
-			writeCSV(w, seq)
-		case "json":
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.json"`)
-			writeJSONArray(w, seq)
-		case "ndjson":
-			w.Header().Set("Content-Type", "application/x-ndjson")
-			w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.ndjson"`)
-			writeNDJSON(w, seq)
-		}
+		f := exportFormats[format]
+		w.Header().Set("Content-Type", f.contentType)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.`+format+`"`)
+		f.write(w, seq)
 	})
+}
+
+// exportFormats are the formats Export writes, by their name in the query,
+// which is also the file name's extension.
+var exportFormats = map[string]struct {
+	contentType string
+	write       func(http.ResponseWriter, iter.Seq2[sdwan.PolicyStats, error])
+}{
+	"csv":    {"text/csv; charset=utf-8", writeCSV},
+	"json":   {"application/json", writeJSONArray},
+	"ndjson": {"application/x-ndjson", writeNDJSON},
 }
 
 // BearerToken extracts the credential of an "Authorization: Bearer …"
@@ -87,7 +88,7 @@ func parseExport(r *http.Request) (store.StatsQuery, string, error) {
 	if format == "" {
 		format = "csv"
 	}
-	if format != "csv" && format != "json" && format != "ndjson" {
+	if _, ok := exportFormats[format]; !ok {
 		return store.StatsQuery{}, "", bad("format", v.Get("format"), "must be csv, json or ndjson")
 	}
 	var q store.StatsQuery
