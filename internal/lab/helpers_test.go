@@ -75,6 +75,31 @@ func (w *stallWatch) near(at time.Time, before time.Duration) time.Duration {
 	return longest
 }
 
+// covered returns how much of [from, to] lies within window after a
+// stall of at least min: the time in which near would excuse a Down.
+func (w *stallWatch) covered(from, to time.Time, min, window time.Duration) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var total time.Duration
+	for _, s := range w.stalls { // in time order
+		if s.late < min {
+			continue
+		}
+		a, b := s.at, s.at.Add(window)
+		if a.Before(from) {
+			a = from // from is where the previous window ended
+		}
+		if b.After(to) {
+			b = to
+		}
+		if b.After(a) {
+			total += b.Sub(a)
+			from = b
+		}
+	}
+	return total
+}
+
 // summary describes the stalls seen.
 func (w *stallWatch) summary() string {
 	w.mu.Lock()
@@ -108,4 +133,28 @@ func spread(ds []time.Duration) string {
 	slices.Sort(ds)
 	r := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
 	return fmt.Sprintf("min %v, median %v, max %v (n=%d)", r(ds[0]), r(ds[len(ds)/2]), r(ds[len(ds)-1]), len(ds))
+}
+
+func TestStallWatchCovered(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	w := &stallWatch{stalls: []stall{
+		{at(100), 60 * time.Millisecond},  // under min: no window
+		{at(200), 150 * time.Millisecond}, // [200, 1200]
+		{at(700), 100 * time.Millisecond}, // overlaps: adds [1200, 1700]
+		{at(5500), time.Second},           // clipped at to: [5500, 6000]
+	}}
+	tests := []struct {
+		from, to int
+		want     time.Duration
+	}{
+		{0, 6000, 2000 * time.Millisecond},
+		{1000, 6000, 1200 * time.Millisecond}, // a window begun before from counts only from it
+		{1800, 5000, 0},
+	}
+	for _, tt := range tests {
+		if got := w.covered(at(tt.from), at(tt.to), 100*time.Millisecond, time.Second); got != tt.want {
+			t.Errorf("covered(%d ms, %d ms) = %v, want %v", tt.from, tt.to, got, tt.want)
+		}
+	}
 }
