@@ -16,6 +16,9 @@ func TestDataPlaneTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("TCP: %v", res)
+	if res.Bytes == 0 {
+		t.Error("TCP delivered no bytes")
+	}
 	s, err := l.StartUDP("site-1", "site-2", 6001, 50, 160)
 	if err != nil {
 		t.Fatal(err)
@@ -23,4 +26,7 @@ func TestDataPlaneTraffic(t *testing.T) {
 	time.Sleep(time.Second)
 	r := s.Stop(200 * time.Millisecond)
 	t.Logf("UDP: %v", r)
+	if r.Received == 0 || r.Duplicates != 0 {
+		t.Errorf("UDP: received %d of %d datagrams, %d duplicated; want some and none duplicated", r.Received, r.Sent, r.Duplicates)
+	}
 }
