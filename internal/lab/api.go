@@ -3,7 +3,6 @@ package lab
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -191,6 +190,18 @@ func PathRows(ctx context.Context, svc *control.Service, p auth.Principal) ([]Pa
 		if err != nil {
 			return nil, err
 		}
+		ids := make([]string, len(ps))
+		for i, path := range ps {
+			ids[i] = path.ID
+		}
+		ms, err := q.LatestPathMetricsFor(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		latest := make(map[string]sdwan.PathMetrics, len(ms))
+		for _, m := range ms {
+			latest[m.PathID] = m
+		}
 		for _, path := range ps {
 			for _, id := range []string{path.SrcSiteID, path.DstSiteID} {
 				if _, ok := siteName[id]; !ok {
@@ -204,12 +215,8 @@ func PathRows(ctx context.Context, svc *control.Service, p auth.Principal) ([]Pa
 			row := PathRow{ID: path.ID, Status: string(path.Status),
 				SrcSite: siteName[path.SrcSiteID], SrcLink: epName[path.SrcEndpointID],
 				DstSite: siteName[path.DstSiteID], DstLink: epName[path.DstEndpointID]}
-			m, err := q.LatestPathMetrics(ctx, path.ID)
-			switch {
-			case err == nil:
+			if m, ok := latest[path.ID]; ok {
 				row.Metrics = &RowMetrics{LatencyMs: m.LatencyMs, JitterMs: m.JitterMs, PacketLossPct: m.PacketLossPct, Score: m.Score, MeasuredAt: m.MeasuredAt}
-			case !errors.Is(err, sdwan.ErrNotFound):
-				return nil, err
 			}
 			rows = append(rows, row)
 		}

@@ -94,6 +94,20 @@ func TestLabEndToEnd(t *testing.T) {
 		return err == nil
 	})
 
+	// The lab's path list names both ends and carries the latest metrics.
+	rows, err := PathRows(ctx, l.Controller.Service, authAdmin(t, l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 24 {
+		t.Errorf("PathRows: %d rows, want 24", len(rows))
+	}
+	for _, r := range rows {
+		if r.ID == id && (r.SrcSite != "site-1" || r.SrcLink != "wan1" || r.DstSite != "site-2" || r.DstLink != "wan2" || r.Metrics == nil) {
+			t.Errorf("PathRows: %+v, want site-1/wan1 to site-2/wan2 with metrics", r)
+		}
+	}
+
 	// An on-demand check goes through the owning edge.
 	m, err := l.Hub.CheckPathHealthByID(ctx, id)
 	if err != nil {
