@@ -124,10 +124,7 @@ func (a *api) impair(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req ImpairRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		edgeapi.WriteError(w, &sdwan.FieldError{Field: "body", Reason: err.Error()})
+	if !readJSON(w, r, &req) {
 		return
 	}
 	dirs, err := wanem.ParseDirections(req.Dir)
@@ -226,6 +223,18 @@ func PathRows(ctx context.Context, svc *control.Service, p auth.Principal) ([]Pa
 	}
 	SortRows(rows)
 	return rows, nil
+}
+
+// readJSON decodes a request body of at most 64 KiB into v, refusing
+// unknown fields; on failure it writes the error and returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		edgeapi.WriteError(w, &sdwan.FieldError{Field: "body", Reason: err.Error()})
+		return false
+	}
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

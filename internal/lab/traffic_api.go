@@ -2,7 +2,6 @@ package lab
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -130,10 +129,7 @@ func (a *api) traffic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req TrafficRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		edgeapi.WriteError(w, &sdwan.FieldError{Field: "body", Reason: err.Error()})
+	if !readJSON(w, r, &req) {
 		return
 	}
 	a.l.log.Info("lab: running traffic", "from", req.From, "to", req.To, "kind", req.Kind, "by", p.Actor())
