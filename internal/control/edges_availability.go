@@ -55,27 +55,22 @@ func (s *Service) PathAvailability(ctx context.Context, p auth.Principal, pathID
 	}
 	// The status at the start of the week is where the last transition
 	// before it left the path.
-	initial := sdwan.PathDown
+	initial, lastBefore := sdwan.PathDown, time.Time{}
 	before, err := q.PathEvents(ctx, pathID, time.UnixMilli(0), weekStart.Add(-time.Millisecond), 100)
 	if err != nil {
 		return Availability{}, err
 	}
 	for _, e := range before {
 		if e.Kind == "state" {
-			initial = e.To
+			initial, lastBefore = e.To, e.At
 			break
 		}
 	}
 	a := Availability{PathID: pathID, Status: path.Status, Since: path.CreatedAt}
 	if len(evs) > 0 {
 		a.Since = evs[len(evs)-1].At
-	} else if len(before) > 0 {
-		for _, e := range before {
-			if e.Kind == "state" {
-				a.Since = e.At
-				break
-			}
-		}
+	} else if !lastBefore.IsZero() {
+		a.Since = lastBefore
 	}
 	a.Day = integrate(initial, evs, path.CreatedAt, now, 24*time.Hour)
 	a.Week = integrate(initial, evs, path.CreatedAt, now, 7*24*time.Hour)
