@@ -162,7 +162,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// Vite names these by content hash, so they never change.
 			cache = "public, max-age=31536000, immutable"
 		}
-		h.write(w, r, f, cache, http.StatusOK)
+		h.write(w, r, f, cache)
 		return
 	}
 	if path.Ext(p) != "" && p != "index.html" && h.built {
@@ -173,10 +173,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A client-side route (or the root): the application's page, or the
 	// instructions when it was not built.
-	h.write(w, r, h.index, "no-cache", http.StatusOK)
+	h.write(w, r, h.index, "no-cache")
 }
 
-func (h *Handler) write(w http.ResponseWriter, r *http.Request, f *file, cache string, status int) {
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, f *file, cache string) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", f.ctype)
 	hdr.Set("Cache-Control", cache)
@@ -194,7 +194,7 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, f *file, cache s
 		hdr.Set("Content-Encoding", "gzip")
 	}
 	hdr.Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(status)
+	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return
 	}
