@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,6 +37,30 @@ func (f *apiFlags) client() (*client.Client, error) {
 		tok = os.Getenv("PATRONUS_TOKEN")
 	}
 	return client.New(f.controller, tok)
+}
+
+// do runs one GraphQL request against the controller and decodes its data
+// into out.
+func (f *apiFlags) do(ctx context.Context, query string, vars map[string]any, out any) error {
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	return c.Do(ctx, query, vars, out)
+}
+
+// mutate runs a mutation that selects one field answering with success,
+// message and audit_id, and prints that answer.
+func (f *apiFlags) mutate(cmd *cobra.Command, query string, vars map[string]any) error {
+	var out map[string]mutationResult
+	if err := f.do(cmd.Context(), query, vars, &out); err != nil {
+		return err
+	}
+	var r mutationResult
+	for _, v := range out { // the query selects one field
+		r = v
+	}
+	return f.print(cmd.OutOrStdout(), resultTable(r), r)
 }
 
 // table is rows of cells printed aligned, or as JSON objects keyed by the

@@ -34,17 +34,13 @@ func newAPIKeyCreateCmd() *cobra.Command {
 		Short: "Create an API key for your user; the key is shown once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			var out struct {
 				CreateApiKey struct {
 					Key    string     `json:"key"`
 					APIKey apiKeyJSON `json:"apiKey"`
 				} `json:"createApiKey"`
 			}
-			err = c.Do(cmd.Context(), `mutation($n: String!, $r: Role!) { createApiKey(name: $n, role: $r) { key apiKey { `+apiKeyFields+` } } }`,
+			err := f.do(cmd.Context(), `mutation($n: String!, $r: Role!) { createApiKey(name: $n, role: $r) { key apiKey { `+apiKeyFields+` } } }`,
 				map[string]any{"n": args[0], "r": strings.ToUpper(role)}, &out)
 			if err != nil {
 				return err
@@ -69,14 +65,10 @@ func newAPIKeyListCmd() *cobra.Command {
 		Short: "List your API keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			var out struct {
 				APIKeys []apiKeyJSON `json:"apiKeys"`
 			}
-			if err := c.Do(cmd.Context(), `{ apiKeys { `+apiKeyFields+` } }`, nil, &out); err != nil {
+			if err := f.do(cmd.Context(), `{ apiKeys { `+apiKeyFields+` } }`, nil, &out); err != nil {
 				return err
 			}
 			t := &table{header: []string{"NAME", "PREFIX", "ROLE", "CREATED", "LAST USED", "REVOKED", "ID"}}
@@ -97,15 +89,8 @@ func newAPIKeyRevokeCmd() *cobra.Command {
 		Short: "Revoke an API key or site credential",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			var out struct{ RevokeApiKey mutationResult }
-			if err := c.Do(cmd.Context(), `mutation($id: ID!) { revokeApiKey(id: $id) { success message audit_id } }`, map[string]any{"id": args[0]}, &out); err != nil {
-				return err
-			}
-			return f.print(cmd.OutOrStdout(), resultTable(out.RevokeApiKey), out.RevokeApiKey)
+			return f.mutate(cmd, `mutation($id: ID!) { revokeApiKey(id: $id) { success message audit_id } }`,
+				map[string]any{"id": args[0]})
 		},
 	}
 	f.register(cmd)

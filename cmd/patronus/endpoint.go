@@ -49,16 +49,12 @@ func newEndpointListCmd() *cobra.Command {
 		Short: "List WAN links, of one site or of all",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			vars := map[string]any{}
 			if site != "" {
 				vars["site"] = site
 			}
 			var out struct{ Endpoints []endpointJSON }
-			if err := c.Do(cmd.Context(), `query($site: ID) { endpoints(siteId: $site) { `+endpointFields+` } }`, vars, &out); err != nil {
+			if err := f.do(cmd.Context(), `query($site: ID) { endpoints(siteId: $site) { `+endpointFields+` } }`, vars, &out); err != nil {
 				return err
 			}
 			return f.print(cmd.OutOrStdout(), endpointTable(out.Endpoints...), out.Endpoints)
@@ -79,16 +75,12 @@ func newEndpointCreateCmd() *cobra.Command {
 		Example: `  patronus endpoint create wan1 --site "$SITE" --address 203.0.113.7:51820 --kind fibre --bandwidth 1000`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			in := map[string]any{"siteId": site, "name": args[0], "address": addr, "interface": iface, "costPerGb": cost, "bandwidthMbps": mbps}
 			if kind != "" {
 				in["kind"] = strings.ToUpper(kind)
 			}
 			var out struct{ CreateEndpoint endpointJSON }
-			if err := c.Do(cmd.Context(), `mutation($in: CreateEndpointInput!) { createEndpoint(input: $in) { `+endpointFields+` } }`, map[string]any{"in": in}, &out); err != nil {
+			if err := f.do(cmd.Context(), `mutation($in: CreateEndpointInput!) { createEndpoint(input: $in) { `+endpointFields+` } }`, map[string]any{"in": in}, &out); err != nil {
 				return err
 			}
 			return f.print(cmd.OutOrStdout(), endpointTable(out.CreateEndpoint), out.CreateEndpoint)
@@ -113,15 +105,8 @@ func newEndpointDeleteCmd() *cobra.Command {
 		Short: "Remove a WAN link and its paths",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			var out struct{ DeleteEndpoint mutationResult }
-			if err := c.Do(cmd.Context(), `mutation($id: ID!) { deleteEndpoint(id: $id) { success message audit_id } }`, map[string]any{"id": args[0]}, &out); err != nil {
-				return err
-			}
-			return f.print(cmd.OutOrStdout(), resultTable(out.DeleteEndpoint), out.DeleteEndpoint)
+			return f.mutate(cmd, `mutation($id: ID!) { deleteEndpoint(id: $id) { success message audit_id } }`,
+				map[string]any{"id": args[0]})
 		},
 	}
 	f.register(cmd)

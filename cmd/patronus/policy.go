@@ -80,12 +80,8 @@ func newPolicyListCmd() *cobra.Command {
 		Short: "List policies in evaluation order, with live traffic counters",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			var out struct{ Policies []policyJSON }
-			if err := c.Do(cmd.Context(), `{ policies { `+policyFields+` } }`, nil, &out); err != nil {
+			if err := f.do(cmd.Context(), `{ policies { `+policyFields+` } }`, nil, &out); err != nil {
 				return err
 			}
 			return f.print(cmd.OutOrStdout(), policyTable(out.Policies...), out.Policies)
@@ -102,12 +98,8 @@ func newPolicyGetCmd() *cobra.Command {
 		Short: "Show a policy",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			var out struct{ Policy *policyJSON }
-			if err := c.Do(cmd.Context(), `query($id: ID!) { policy(id: $id) { `+policyFields+` } }`, map[string]any{"id": args[0]}, &out); err != nil {
+			if err := f.do(cmd.Context(), `query($id: ID!) { policy(id: $id) { `+policyFields+` } }`, map[string]any{"id": args[0]}, &out); err != nil {
 				return err
 			}
 			if out.Policy == nil {
@@ -133,10 +125,6 @@ func newPolicyCreateCmd() *cobra.Command {
       --max-latency 150 --max-jitter 30 --max-loss 1 --prefer best_quality`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			in := map[string]any{
 				"name": args[0], "priority": prio, "enabled": !disabled,
 				"match":  map[string]any{"protocol": proto, "sourceIp": src, "destIp": dst, "sourcePort": sport, "destPort": dport},
@@ -150,7 +138,7 @@ func newPolicyCreateCmd() *cobra.Command {
 				in["link"] = link
 			}
 			var out struct{ CreatePolicy policyJSON }
-			if err := c.Do(cmd.Context(), `mutation($in: CreatePolicyInput!) { createPolicy(input: $in) { `+policyFields+` } }`, map[string]any{"in": in}, &out); err != nil {
+			if err := f.do(cmd.Context(), `mutation($in: CreatePolicyInput!) { createPolicy(input: $in) { `+policyFields+` } }`, map[string]any{"in": in}, &out); err != nil {
 				return err
 			}
 			return f.print(cmd.OutOrStdout(), policyTable(out.CreatePolicy), out.CreatePolicy)
@@ -182,12 +170,8 @@ func newPolicyDeleteCmd() *cobra.Command {
 		Short: "Delete a policy and its statistics",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			var out struct{ DeletePolicy bool }
-			if err := c.Do(cmd.Context(), `mutation($id: ID!) { deletePolicy(id: $id) }`, map[string]any{"id": args[0]}, &out); err != nil {
+			if err := f.do(cmd.Context(), `mutation($id: ID!) { deletePolicy(id: $id) }`, map[string]any{"id": args[0]}, &out); err != nil {
 				return err
 			}
 			res := mutationResult{Success: out.DeletePolicy, Message: "deleted policy " + args[0]}
@@ -205,12 +189,8 @@ func newPolicyToggleCmd(verb string, enabled bool) *cobra.Command {
 		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a policy",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			var out struct{ TogglePolicy policyJSON }
-			if err := c.Do(cmd.Context(), `mutation($id: ID!, $on: Boolean!) { togglePolicy(id: $id, enabled: $on) { `+policyFields+` } }`,
+			if err := f.do(cmd.Context(), `mutation($id: ID!, $on: Boolean!) { togglePolicy(id: $id, enabled: $on) { `+policyFields+` } }`,
 				map[string]any{"id": args[0], "on": enabled}, &out); err != nil {
 				return err
 			}

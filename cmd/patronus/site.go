@@ -46,12 +46,8 @@ func newSiteListCmd() *cobra.Command {
 		Short: "List sites (soft-deleted ones with --deleted)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			var out struct{ Sites []siteJSON }
-			err = c.Do(cmd.Context(), `query($f: SiteFilter) { sites(filter: $f) { `+siteFields+` } }`,
+			err := f.do(cmd.Context(), `query($f: SiteFilter) { sites(filter: $f) { `+siteFields+` } }`,
 				map[string]any{"f": map[string]any{"deleted": deleted, "nameContains": name}}, &out)
 			if err != nil {
 				return err
@@ -72,17 +68,13 @@ func newSiteGetCmd() *cobra.Command {
 		Short: "Show a site with what deleting it would remove",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			var out struct {
 				Site *struct {
 					siteJSON
 					Dependencies map[string]int `json:"dependencies"`
 				}
 			}
-			err = c.Do(cmd.Context(), `query($id: ID!) { site(id: $id) { `+siteFields+` dependencies { endpoints paths metrics pathEvents policyStats credentials } } }`,
+			err := f.do(cmd.Context(), `query($id: ID!) { site(id: $id) { `+siteFields+` dependencies { endpoints paths metrics pathEvents policyStats credentials } } }`,
 				map[string]any{"id": args[0]}, &out)
 			if err != nil {
 				return err
@@ -108,12 +100,8 @@ func newSiteCreateCmd() *cobra.Command {
 		Short: "Create a site",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			var out struct{ CreateSite siteJSON }
-			err = c.Do(cmd.Context(), `mutation($in: CreateSiteInput!) { createSite(input: $in) { `+siteFields+` } }`,
+			err := f.do(cmd.Context(), `mutation($in: CreateSiteInput!) { createSite(input: $in) { `+siteFields+` } }`,
 				map[string]any{"in": map[string]any{"name": args[0], "description": desc}}, &out)
 			if err != nil {
 				return err
@@ -146,17 +134,8 @@ func newSiteDeleteCmd() *cobra.Command {
 		Short: "Delete a site: soft (restorable) by default, --hard to remove it now",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			var out struct{ DeleteSite mutationResult }
-			err = c.Do(cmd.Context(), `mutation($id: ID!, $hard: Boolean) { deleteSite(site_id: $id, hard: $hard) { success message audit_id } }`,
-				map[string]any{"id": args[0], "hard": hard}, &out)
-			if err != nil {
-				return err
-			}
-			return f.print(cmd.OutOrStdout(), resultTable(out.DeleteSite), out.DeleteSite)
+			return f.mutate(cmd, `mutation($id: ID!, $hard: Boolean) { deleteSite(site_id: $id, hard: $hard) { success message audit_id } }`,
+				map[string]any{"id": args[0], "hard": hard})
 		},
 	}
 	f.register(cmd)
@@ -171,16 +150,8 @@ func newSiteRestoreCmd() *cobra.Command {
 		Short: "Restore a soft-deleted site",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			var out struct{ RestoreSite mutationResult }
-			err = c.Do(cmd.Context(), `mutation($id: ID!) { restoreSite(site_id: $id) { success message audit_id } }`, map[string]any{"id": args[0]}, &out)
-			if err != nil {
-				return err
-			}
-			return f.print(cmd.OutOrStdout(), resultTable(out.RestoreSite), out.RestoreSite)
+			return f.mutate(cmd, `mutation($id: ID!) { restoreSite(site_id: $id) { success message audit_id } }`,
+				map[string]any{"id": args[0]})
 		},
 	}
 	f.register(cmd)
@@ -194,16 +165,12 @@ func newSiteTokenCmd() *cobra.Command {
 		Short: "Issue the credential an edge signs in with (shown once)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			var out struct {
 				IssueSiteCredential struct {
 					Key string `json:"key"`
 				} `json:"issueSiteCredential"`
 			}
-			err = c.Do(cmd.Context(), `mutation($id: ID!) { issueSiteCredential(siteId: $id) { key } }`, map[string]any{"id": args[0]}, &out)
+			err := f.do(cmd.Context(), `mutation($id: ID!) { issueSiteCredential(siteId: $id) { key } }`, map[string]any{"id": args[0]}, &out)
 			if err != nil {
 				return err
 			}
