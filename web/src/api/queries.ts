@@ -52,10 +52,6 @@ export const PATHS = `query Paths($from: Time, $to: Time) {
   paths { ${PATH_FIELDS} createdAt events(from: $from, to: $to, limit: 500) { at kind from to reason } }
 }`;
 
-export const PATH_EVENTS = `query PathEvents($id: ID!, $from: Time!, $to: Time!) {
-  path(id: $id) { id events(from: $from, to: $to, limit: 1000) { at kind from to reason } }
-}`;
-
 const POLICY_FIELDS = `id name description priority enabled packets_matched bytes_matched active_flows
   matchCriteria { protocol sourceIp destIp sourcePort destPort }
   actions { kind preference link sla { maxLatencyMs maxJitterMs maxLossPct } }`;
@@ -85,7 +81,6 @@ export const CLEAR_CACHE = `mutation { clearCache { success message cleared_entr
 export const CHECK_PATH = `mutation Check($id: ID!) { checkPathHealth(pathId: $id) { ${PATH_FIELDS} } }`;
 export const FAILOVER = `mutation Failover($id: ID!, $target: ID, $reason: String) { failoverPath(pathId: $id, targetPathId: $target, reason: $reason) }`;
 export const CLEAR_FAILOVER = `mutation ClearFailover($id: ID!) { clearFailover(pathId: $id) }`;
-export const SET_PATH_STATUS = `mutation SetPath($id: ID!, $status: PathStatus!, $reason: String) { updatePath(input: { id: $id, status: $status, reason: $reason }) { id status } }`;
 
 export const AUDIT = `query Audit($f: AuditFilter, $page: PageInput) {
   auditLog(filter: $f, page: $page) { total entries { id at actor action targetType targetId summary severity } }
