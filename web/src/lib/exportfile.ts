@@ -9,6 +9,6 @@ export function localInput(d: Date): string {
 /** exportName is the file name a download is saved under. */
 export function exportName(format: string, from: Date, to: Date): string {
   const f = (d: Date) => d.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
-  return `patronus-stats-${f(from)}-${f(to)}.${format === 'ndjson' ? 'ndjson' : format}`;
+  return `patronus-stats-${f(from)}-${f(to)}.${format}`;
 }
 
