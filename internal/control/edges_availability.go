@@ -39,7 +39,7 @@ type Availability struct {
 // transitions (viewer). A path that has never been reported on is Down
 // from its creation: nothing measured it, so nothing vouches for it.
 func (s *Service) PathAvailability(ctx context.Context, p auth.Principal, pathID string) (Availability, error) {
-	q, err := s.read(p)
+	q, err := s.Reader(p)
 	if err != nil {
 		return Availability{}, err
 	}

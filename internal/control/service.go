@@ -141,8 +141,8 @@ func (s *Service) write(ctx context.Context, p auth.Principal, need sdwan.Role, 
 	return ch.audit.ID, nil
 }
 
-// read checks that p may read and returns a reader.
-func (s *Service) read(p auth.Principal) (store.Q, error) {
+// Reader returns a store reader for p if p may read.
+func (s *Service) Reader(p auth.Principal) (store.Q, error) {
 	if p.Role == sdwan.RoleEdge {
 		return s.st.Read(), nil
 	}
@@ -151,9 +151,6 @@ func (s *Service) read(p auth.Principal) (store.Q, error) {
 	}
 	return s.st.Read(), nil
 }
-
-// Reader returns a store reader for p if p may read.
-func (s *Service) Reader(p auth.Principal) (store.Q, error) { return s.read(p) }
 
 // RecordAudit writes a stand-alone audit entry (for actions whose change
 // lives outside the store, such as clearing caches) and publishes it.

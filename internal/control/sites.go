@@ -176,7 +176,7 @@ func (s *Service) PurgeExpiredSites(ctx context.Context) (int, error) {
 
 // SiteByRef finds a live or deleted site by ID or by name.
 func (s *Service) SiteByRef(ctx context.Context, p auth.Principal, ref string) (sdwan.Site, error) {
-	q, err := s.read(p)
+	q, err := s.Reader(p)
 	if err != nil {
 		return sdwan.Site{}, err
 	}
