@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/patronus-sdwan/patronus/internal/cache"
@@ -179,44 +177,19 @@ func (a *API) decideRoute(ctx context.Context, policyID int64, src, dst string) 
 	if len(cands) == 0 {
 		return decide(RoutingDecision{Reason: fmt.Sprintf("no eligible path: %d paths, %d down, %d unmeasured, %d missing the SLA", len(paths), down, unmeasured, slaMissed)})
 	}
-	better := func(x, y cand) int { // best quality: higher score, then lower latency, then ID
-		switch {
-		case x.m.Score != y.m.Score:
-			return y.m.Score - x.m.Score
-		case x.m.LatencyMs != y.m.LatencyMs:
-			if x.m.LatencyMs < y.m.LatencyMs {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(x.p.ID, y.p.ID)
-	}
+	i, _ := sdwan.ChoosePath(action, cands, func(c *cand) sdwan.PathChoice {
+		return sdwan.PathChoice{ID: c.p.ID, Link: c.link.Name, CostPerGB: c.link.CostPerGB, Status: c.p.Status, Metrics: c.m}
+	})
+	best := cands[i]
 	reason := "best quality"
-	switch action.Preference {
-	case sdwan.PreferCost:
+	switch {
+	case action.Preference == sdwan.PreferCost:
 		reason = "lowest cost"
-		slices.SortFunc(cands, func(x, y cand) int {
-			if x.link.CostPerGB != y.link.CostPerGB {
-				if x.link.CostPerGB < y.link.CostPerGB {
-					return -1
-				}
-				return 1
-			}
-			return better(x, y)
-		})
-	case sdwan.PreferLink:
-		slices.SortFunc(cands, better)
+	case action.Preference == sdwan.PreferLink && best.link.Name == action.Link:
+		reason = "pinned to link " + action.Link
+	case action.Preference == sdwan.PreferLink:
 		reason = "link " + action.Link + " unavailable; best quality"
-		for _, c := range cands {
-			if c.link.Name == action.Link {
-				cands[0], reason = c, "pinned to link "+action.Link
-				break
-			}
-		}
-	default:
-		slices.SortFunc(cands, better)
 	}
-	best := cands[0]
 	return decide(RoutingDecision{PathID: best.p.ID, Reason: fmt.Sprintf("%s: score %d, %.1f ms, %.2f%% loss over link %s (%d eligible of %d)",
 		reason, best.m.Score, best.m.LatencyMs, best.m.PacketLossPct, best.link.Name, len(cands), len(paths))})
 }

@@ -418,51 +418,15 @@ func (e *Engine) decideSlot(ss *slotState, a sdwan.Action, paths []candidate, no
 	if len(ready) == 0 {
 		ready = eligible
 	}
-	if best, ok := choose(a, ready); ok {
-		d.choice = best.id
+	if i, ok := sdwan.ChoosePath(a, ready, (*candidate).choice); ok {
+		d.choice = ready[i].id
 	}
 	return d
 }
 
-// choose picks by preference: best quality is the highest score, then the
-// lowest latency; lowest cost is the cheapest link, then quality; a named
-// link is that link's path if it is among the paths, else best quality.
-func choose(a sdwan.Action, ps []candidate) (candidate, bool) {
-	if len(ps) == 0 {
-		return candidate{}, false
-	}
-	better := func(x, y candidate) bool { // x better quality than y
-		if x.st.metrics.Score != y.st.metrics.Score {
-			return x.st.metrics.Score > y.st.metrics.Score
-		}
-		if x.st.metrics.LatencyMs != y.st.metrics.LatencyMs {
-			return x.st.metrics.LatencyMs < y.st.metrics.LatencyMs
-		}
-		if x.st.status != y.st.status {
-			return x.st.status == sdwan.PathUp
-		}
-		return x.id < y.id
-	}
-	if a.Preference == sdwan.PreferLink {
-		for _, p := range ps {
-			if p.link == a.Link {
-				return p, true
-			}
-		}
-	}
-	best := ps[0]
-	for _, p := range ps[1:] {
-		if a.Preference == sdwan.PreferCost && p.cost != best.cost {
-			if p.cost < best.cost {
-				best = p
-			}
-			continue
-		}
-		if better(p, best) {
-			best = p
-		}
-	}
-	return best, true
+// choice is the candidate as sdwan.ChoosePath weighs it.
+func (c *candidate) choice() sdwan.PathChoice {
+	return sdwan.PathChoice{ID: c.id, Link: c.link, CostPerGB: c.cost, Status: c.st.status, Metrics: c.st.metrics}
 }
 
 // forcedPath returns the path a forced failover puts a slot's traffic on:
