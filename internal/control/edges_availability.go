@@ -56,15 +56,12 @@ func (s *Service) PathAvailability(ctx context.Context, p auth.Principal, pathID
 	// The status at the start of the week is where the last transition
 	// before it left the path.
 	initial, lastBefore := sdwan.PathDown, time.Time{}
-	before, err := q.PathEvents(ctx, pathID, time.UnixMilli(0), weekStart.Add(-time.Millisecond), 100)
+	last, ok, err := q.LastPathEvent(ctx, pathID, "state", weekStart)
 	if err != nil {
 		return Availability{}, err
 	}
-	for _, e := range before {
-		if e.Kind == "state" {
-			initial, lastBefore = e.To, e.At
-			break
-		}
+	if ok {
+		initial, lastBefore = last.To, last.At
 	}
 	a := Availability{PathID: pathID, Status: path.Status, Since: path.CreatedAt}
 	if len(evs) > 0 {

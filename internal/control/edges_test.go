@@ -311,3 +311,33 @@ func TestPruneAndAvailabilityFromTheStore(t *testing.T) {
 		t.Errorf("availability = %+v", a)
 	}
 }
+
+// TestAvailabilityStartsFromTheLastStateBeforeTheWeek puts a path's last
+// state change eight days back, buries it under more health checks than
+// one page of events holds, and checks the week still starts Up.
+func TestAvailabilityStartsFromTheLastStateBeforeTheWeek(t *testing.T) {
+	w := newEdgeWorld(t, EdgeHubConfig{})
+	ctx := context.Background()
+	eightDays := time.Now().Add(-8 * 24 * time.Hour).UTC()
+	err := w.svc.Store().Tx(ctx, func(q store.Q) error {
+		if err := q.AddPathEvent(ctx, &store.PathEvent{PathID: w.ab.ID, At: eightDays, Kind: "state", From: sdwan.PathDown, To: sdwan.PathUp}); err != nil {
+			return err
+		}
+		for i := range 150 {
+			if err := q.AddPathEvent(ctx, &store.PathEvent{PathID: w.ab.ID, At: eightDays.Add(time.Duration(i+1) * time.Minute), Kind: "health_check"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := w.svc.PathAvailability(ctx, viewer, w.ab.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Week.Down != 0 || a.Week.UptimePct != 100 {
+		t.Errorf("week = %+v; want up throughout, from the state change before it", a.Week)
+	}
+}
