@@ -3,7 +3,6 @@ package sdwan
 import (
 	"math"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -133,18 +132,6 @@ func (a Action) SetPath() string {
 		return a.Link
 	}
 	return string(a.Preference)
-}
-
-// ParsePreference parses a preference, case-insensitively.
-func ParsePreference(field, s string) (Preference, error) {
-	p := Preference(strings.ToLower(strings.TrimSpace(s)))
-	switch p {
-	case "":
-		return PreferQuality, nil
-	case PreferQuality, PreferCost, PreferLink:
-		return p, nil
-	}
-	return "", fieldErr(field, s, "must be best_quality, lowest_cost or link")
 }
 
 // PolicyStats is one snapshot of a policy's traffic, the seed's

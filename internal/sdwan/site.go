@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"net/netip"
 	"regexp"
-	"strings"
 	"time"
 )
 
@@ -95,13 +94,4 @@ func (s *Site) Validate() error {
 		}
 	}
 	return nil
-}
-
-// ParseSiteStatus parses a status, case-insensitively.
-func ParseSiteStatus(field, s string) (SiteStatus, error) {
-	st := SiteStatus(strings.ToLower(strings.TrimSpace(s)))
-	if !st.Valid() {
-		return "", fieldErr(field, s, "must be one of active, inactive, degraded")
-	}
-	return st, nil
 }
