@@ -38,8 +38,6 @@ type PGBridge struct {
 	out  chan Event // local events waiting to be sent
 	mu   sync.Mutex
 	lost uint64 // local events dropped because out was full
-	up   chan struct{}
-	once sync.Once
 }
 
 // PGBridgeConfig configures a PGBridge.
@@ -59,7 +57,7 @@ func NewPGBridge(cfg PGBridgeConfig) (*PGBridge, error) {
 		return nil, errors.New("events: a PostgreSQL bridge needs a URL and a bus")
 	}
 	b := &PGBridge{url: cfg.URL, channel: cfg.Channel, bus: cfg.Bus, log: cfg.Logger,
-		out: make(chan Event, 1024), up: make(chan struct{})}
+		out: make(chan Event, 1024)}
 	if b.channel == "" {
 		b.channel = DefaultChannel
 	}
@@ -78,10 +76,6 @@ func NewPGBridge(cfg PGBridgeConfig) (*PGBridge, error) {
 	})
 	return b, nil
 }
-
-// Listening is closed once the bridge has first subscribed, so a caller
-// (a test, a start-up probe) knows remote events will now arrive.
-func (b *PGBridge) Listening() <-chan struct{} { return b.up }
 
 // Lost reports how many local events were not forwarded because the
 // sender fell behind.
@@ -135,7 +129,6 @@ func (b *PGBridge) listen(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{b.channel}.Sanitize()); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	b.once.Do(func() { close(b.up) })
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
