@@ -9,7 +9,8 @@ import (
 
 // LoginLimiter limits login attempts per client address and per user name,
 // so neither one client guessing many users nor many clients guessing one
-// user get far. Limiters idle for ten minutes are forgotten.
+// user get far. Once more than 10,000 limiters are held, those idle for
+// ten minutes are forgotten.
 type LoginLimiter struct {
 	mu      sync.Mutex
 	now     func() time.Time

@@ -273,3 +273,30 @@ func TestPurgeExpiredSites(t *testing.T) {
 		t.Errorf("purged site still there: %v", err)
 	}
 }
+
+func TestKeyUseIsRecorded(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	if _, err := svc.CreateUser(ctx, auth.System, "alice", sdwan.RoleAdmin, "s3cret-password"); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := svc.Login(ctx, "c1", "alice", "s3cret-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := svc.Authenticate(ctx, sess.AccessToken)
+	key, err := svc.CreateAPIKey(ctx, p, "ci", sdwan.RoleViewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key.Record.LastUsed != nil {
+		t.Fatal("a new key has a last use")
+	}
+	if _, err := svc.Authenticate(ctx, key.Key); err != nil {
+		t.Fatal(err)
+	}
+	k, err := svc.Store().Read().APIKeyByPrefix(ctx, key.Record.Prefix)
+	if err != nil || k.LastUsed == nil {
+		t.Errorf("after use the key's last use is %v (%v), want a time", k.LastUsed, err)
+	}
+}

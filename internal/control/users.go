@@ -123,6 +123,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (auth.Princip
 		if err != nil || k.RevokedAt != nil || !auth.SecretMatches(secret, k.SecretHash) {
 			return auth.Principal{}, fmt.Errorf("%w: invalid or revoked key", sdwan.ErrUnauthenticated)
 		}
+		s.touchKey(ctx, k)
 		if kind == auth.KeyPrefixSite {
 			if k.SiteID == "" {
 				return auth.Principal{}, fmt.Errorf("%w: invalid key", sdwan.ErrUnauthenticated)
@@ -318,4 +319,19 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p auth.Principal, id string)
 		return change{audit: sdwan.AuditEntry{Action: "apikey.revoke", TargetType: "apikey", TargetID: id, Severity: sdwan.SeverityWarning, Summary: "revoked key " + id}}, nil
 	})
 	return err
+}
+
+// keyTouchEvery is how stale a key's last-use time may get: recording every
+// request would put a write on every read.
+const keyTouchEvery = time.Minute
+
+// touchKey records that a key was used, at most once a keyTouchEvery, so
+// that lastUsed in the API tells live keys from forgotten ones.
+func (s *Service) touchKey(ctx context.Context, k store.APIKey) {
+	if k.LastUsed != nil && s.now().Sub(*k.LastUsed) < keyTouchEvery {
+		return
+	}
+	if err := s.st.Tx(ctx, func(q store.Q) error { return q.TouchAPIKey(ctx, k.ID) }); err != nil {
+		s.log.Warn("record api key use", "key", k.Prefix, "err", err)
+	}
 }
