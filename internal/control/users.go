@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -14,7 +13,7 @@ import (
 )
 
 // ErrRateLimited reports too many sign-in attempts.
-var ErrRateLimited = errors.New("too many sign-in attempts")
+var ErrRateLimited = fmt.Errorf("%w: too many sign-in attempts", sdwan.ErrUnavailable)
 
 // RateLimitError says how long to wait before trying again.
 type RateLimitError struct{ Wait time.Duration }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patronus-sdwan/patronus/internal/api/rest"
 	"github.com/patronus-sdwan/patronus/internal/auth"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 )
@@ -235,31 +236,9 @@ type ErrorBody struct {
 	Code  string `json:"code"`
 }
 
-// StatusOf maps an error to its HTTP status and the API's error code; it
-// is the one place where domain errors become HTTP.
-func StatusOf(err error) (int, string) {
-	switch {
-	case errors.Is(err, sdwan.ErrUnauthenticated), errors.Is(err, auth.ErrBadToken):
-		return http.StatusUnauthorized, "UNAUTHENTICATED"
-	case errors.Is(err, sdwan.ErrForbidden):
-		return http.StatusForbidden, "FORBIDDEN"
-	case errors.Is(err, sdwan.ErrNotFound):
-		return http.StatusNotFound, "NOT_FOUND"
-	case errors.Is(err, sdwan.ErrInvalid):
-		return http.StatusBadRequest, "BAD_INPUT"
-	case errors.Is(err, sdwan.ErrConflict):
-		return http.StatusConflict, "CONFLICT"
-	case errors.Is(err, sdwan.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return http.StatusServiceUnavailable, "UNAVAILABLE"
-	}
-	return http.StatusInternalServerError, "INTERNAL"
-}
-
-// WriteError writes err as an ErrorBody with its status.
-func WriteError(w http.ResponseWriter, err error) {
-	status, code := StatusOf(err)
-	writeJSON(w, status, ErrorBody{Error: err.Error(), Code: code})
-}
+// WriteError writes err as an ErrorBody with the status its code maps to,
+// as every REST endpoint of the controller does.
+func WriteError(w http.ResponseWriter, err error) { rest.WriteError(w, err) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -13,36 +13,22 @@ import (
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 )
 
-// Error codes in extensions.code. Clients branch on these, not on messages.
+// Error codes in extensions.code (sdwan's, which REST shares).
 const (
-	CodeUnauthenticated = "UNAUTHENTICATED"
-	CodeForbidden       = "FORBIDDEN"
-	CodeNotFound        = "NOT_FOUND"
-	CodeConflict        = "CONFLICT"
-	CodeBadInput        = "BAD_INPUT"
-	CodeUnavailable     = "UNAVAILABLE"
-	CodeInternal        = "INTERNAL"
+	CodeUnauthenticated = sdwan.CodeUnauthenticated
+	CodeForbidden       = sdwan.CodeForbidden
+	CodeNotFound        = sdwan.CodeNotFound
+	CodeConflict        = sdwan.CodeConflict
+	CodeBadInput        = sdwan.CodeBadInput
+	CodeUnavailable     = sdwan.CodeUnavailable
+	CodeInternal        = sdwan.CodeInternal
 )
 
-// codeOf maps a domain error to its code: the one place that does, as
-// Prometheus's web API maps its errors to status codes in one function.
+// codeOf is sdwan.Code, with "" for an error that is not the domain's, so
+// that presentError logs it and hides its message.
 func codeOf(err error) string {
-	var rl *control.RateLimitError
-	switch {
-	case errors.As(err, &rl):
-		return CodeUnavailable
-	case errors.Is(err, sdwan.ErrUnauthenticated):
-		return CodeUnauthenticated
-	case errors.Is(err, sdwan.ErrForbidden):
-		return CodeForbidden
-	case errors.Is(err, sdwan.ErrNotFound):
-		return CodeNotFound
-	case errors.Is(err, sdwan.ErrConflict):
-		return CodeConflict
-	case errors.Is(err, sdwan.ErrInvalid):
-		return CodeBadInput
-	case errors.Is(err, sdwan.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return CodeUnavailable
+	if c := sdwan.Code(err); c != CodeInternal {
+		return c
 	}
 	return ""
 }

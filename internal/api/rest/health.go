@@ -3,8 +3,6 @@ package rest
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -65,50 +63,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// statusOf maps a domain error to an HTTP status; the one place that does.
-func statusOf(err error) int {
-	switch {
-	case errors.Is(err, sdwan.ErrUnauthenticated):
-		return http.StatusUnauthorized
-	case errors.Is(err, sdwan.ErrForbidden):
-		return http.StatusForbidden
-	case errors.Is(err, sdwan.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, sdwan.ErrConflict):
-		return http.StatusConflict
-	case errors.Is(err, sdwan.ErrInvalid):
-		return http.StatusBadRequest
-	case errors.Is(err, sdwan.ErrUnavailable):
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+// statuses gives the HTTP status of each error code.
+var statuses = map[string]int{
+	sdwan.CodeUnauthenticated: http.StatusUnauthorized,
+	sdwan.CodeForbidden:       http.StatusForbidden,
+	sdwan.CodeNotFound:        http.StatusNotFound,
+	sdwan.CodeConflict:        http.StatusConflict,
+	sdwan.CodeBadInput:        http.StatusBadRequest,
+	sdwan.CodeUnavailable:     http.StatusServiceUnavailable,
+	sdwan.CodeInternal:        http.StatusInternalServerError,
 }
 
 // WriteError writes err as a JSON error with the status its kind maps to.
 // Internal errors are not shown to the caller.
 func WriteError(w http.ResponseWriter, err error) {
-	status := statusOf(err)
+	code := sdwan.Code(err)
 	msg := err.Error()
-	if status == http.StatusInternalServerError {
+	if code == sdwan.CodeInternal {
 		msg = "internal error"
 	}
-	writeJSON(w, status, map[string]string{"error": msg, "code": codeOf(status)})
-}
-
-func codeOf(status int) string {
-	switch status {
-	case http.StatusUnauthorized:
-		return "UNAUTHENTICATED"
-	case http.StatusForbidden:
-		return "FORBIDDEN"
-	case http.StatusNotFound:
-		return "NOT_FOUND"
-	case http.StatusConflict:
-		return "CONFLICT"
-	case http.StatusBadRequest:
-		return "BAD_INPUT"
-	case http.StatusServiceUnavailable:
-		return "UNAVAILABLE"
-	}
-	return fmt.Sprintf("HTTP_%d", status)
+	writeJSON(w, statuses[code], map[string]string{"error": msg, "code": code})
 }
