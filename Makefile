@@ -33,10 +33,12 @@ test-go:
 	$(GO) test -race -timeout 20m ./...
 
 # The lab's measurement scenarios (accuracy, detection, stability,
-# overhead, failover gap, policy changes, accounting) time real packets, so they run without the race detector,
-# whose pauses would be measured as path faults; they skip under -race.
+# overhead, failover gap, policy changes, accounting) time real packets. They
+# run one at a time (-parallel 1), so that none measures another's load, and
+# without the race detector, whose pauses would be measured as path faults
+# (they skip under -race).
 test-lab:
-	$(GO) test -count=1 -timeout 10m -run 'TestAccuracy|TestDetection|TestStability|TestOverhead|TestFailoverGap|TestPolicyMovesTraffic|TestAccounting' -v ./internal/lab
+	$(GO) test -count=1 -parallel 1 -timeout 10m -run 'TestAccuracy|TestDetection|TestStability|TestOverhead|TestFailoverGap|TestPolicyMovesTraffic|TestAccounting' -v ./internal/lab
 
 # The data plane's tests that need root: kernel TUN devices in network
 # namespaces, interoperation with the stock wireguard-go and wg, and the
