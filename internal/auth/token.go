@@ -22,6 +22,9 @@ type Principal struct {
 	Role   sdwan.Role
 	SiteID string // for site credentials: the only site it may act for
 	KeyID  string // for API keys and site credentials
+	// Expires is when the credential stops being honoured: an access
+	// token's expiry; zero for keys, which live until revoked.
+	Expires time.Time
 }
 
 // Actor is how the principal appears in the audit log.

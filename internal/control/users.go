@@ -152,7 +152,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (auth.Princip
 	if err != nil {
 		return auth.Principal{}, err
 	}
-	return auth.Principal{Kind: "user", UserID: u.ID, Name: u.Name, Role: u.Role}, nil
+	return auth.Principal{Kind: "user", UserID: u.ID, Name: u.Name, Role: u.Role, Expires: c.ExpiresAt.Time}, nil
 }
 
 // Logout revokes every token of the signed-in user.
@@ -315,7 +315,10 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p auth.Principal, id string)
 		if err := q.RevokeAPIKey(ctx, id); err != nil {
 			return change{}, err
 		}
-		return change{audit: sdwan.AuditEntry{Action: "apikey.revoke", TargetType: "apikey", TargetID: id, Severity: sdwan.SeverityWarning, Summary: "revoked key " + id}}, nil
+		return change{
+			audit:  sdwan.AuditEntry{Action: "apikey.revoke", TargetType: "apikey", TargetID: id, Severity: sdwan.SeverityWarning, Summary: "revoked key " + id},
+			events: []events.Event{{Kind: events.KeyRevoked, Summary: id}},
+		}, nil
 	})
 	return err
 }

@@ -37,6 +37,7 @@ const (
 	Alert           Kind = "alert"
 	CacheCleared    Kind = "cache.cleared"
 	UserChanged     Kind = "user.changed"
+	KeyRevoked      Kind = "apikey.revoked" // Summary is the key's ID
 )
 
 // Event is one thing that happened.

@@ -203,7 +203,8 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 
 // initWebsocket authenticates a WebSocket connection from its
 // connection_init payload: {"Authorization": "Bearer …"} or {"token": "…"}.
-// A connection without valid credentials is refused.
+// A connection without valid credentials is refused, and one whose
+// credentials stop being honoured is closed (watchCredential).
 func (a *API) initWebsocket(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	cred := bearer(p.Authorization())
 	if cred == "" {
@@ -220,7 +221,7 @@ func (a *API) initWebsocket(ctx context.Context, p transport.InitPayload) (conte
 	if c.p.Role == "" {
 		return ctx, nil, errSignIn
 	}
-	return withCaller(ctx, c), nil, nil
+	return a.watchCredential(withCaller(ctx, c), c), nil, nil
 }
 
 // perOperation gives each query and mutation its own dataloaders.

@@ -24,6 +24,9 @@ type caller struct {
 	p      auth.Principal
 	err    error
 	client string // the client's address, for login rate limits
+	// credential is what p was authenticated from, kept so that a
+	// long-lived WebSocket connection can check it again (watchCredential).
+	credential string
 }
 
 type callerKey struct{}
@@ -67,7 +70,7 @@ func bearer(h string) string {
 
 // authenticate resolves a credential (possibly empty) into a caller.
 func (a *API) authenticate(ctx context.Context, credential, client string) *caller {
-	c := &caller{client: client}
+	c := &caller{client: client, credential: credential}
 	if credential == "" {
 		return c
 	}
