@@ -36,7 +36,7 @@ func (h *EdgeHub) RegisterKey(ctx context.Context, p auth.Principal, k edgeapi.K
 // per (edge, epoch, sequence); a repeat is acknowledged without counting
 // again. The edge name is qualified with the site, so one site's edge
 // cannot disturb another's numbering.
-func (h *EdgeHub) ReportTraffic(_ context.Context, p auth.Principal, r edgeapi.TrafficReport) (edgeapi.TrafficAck, error) {
+func (h *EdgeHub) ReportTraffic(ctx context.Context, p auth.Principal, r edgeapi.TrafficReport) (edgeapi.TrafficAck, error) {
 	if err := requireEdge(p); err != nil {
 		return edgeapi.TrafficAck{}, err
 	}
@@ -45,7 +45,7 @@ func (h *EdgeHub) ReportTraffic(_ context.Context, p auth.Principal, r edgeapi.T
 	}
 	rep := r.Stats()
 	rep.Edge = p.SiteID + "/" + r.Edge
-	applied, err := h.traffic.Apply(p, &rep)
+	applied, err := h.traffic.Apply(ctx, p, &rep)
 	if err != nil {
 		return edgeapi.TrafficAck{}, err
 	}

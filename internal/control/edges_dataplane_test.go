@@ -80,7 +80,7 @@ func dataPlaneWorld(t *testing.T, tr func(http.RoundTripper) http.RoundTripper) 
 	t.Helper()
 	ctx := context.Background()
 	w := newEdgeWorld(t, EdgeHubConfig{})
-	traffic, err := NewTrafficStats(ctx, w.svc.st, nil, nil)
+	traffic, err := NewTrafficStats(ctx, w.svc.st, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

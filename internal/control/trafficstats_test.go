@@ -26,7 +26,7 @@ func TestTrafficStatsApplySnapshotRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	ts, err := NewTrafficStats(ctx, svc.Store(), nil, func() time.Time { return now })
+	ts, err := NewTrafficStats(ctx, svc.Store(), nil, nil, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestTrafficStatsApplySnapshotRestart(t *testing.T) {
 	}
 	mustApply := func(p auth.Principal, r *stats.Report, want bool) {
 		t.Helper()
-		ok, err := ts.Apply(p, r)
+		ok, err := ts.Apply(ctx, p, r)
 		if err != nil || ok != want {
 			t.Fatalf("Apply(seq %d) = %v, %v; want %v", r.Seq, ok, err, want)
 		}
@@ -47,10 +47,10 @@ func TestTrafficStatsApplySnapshotRestart(t *testing.T) {
 	mustApply(edgeA, report(a.ID, 1, 10), false) // a re-send
 	mustApply(edgeA, report(a.ID, 2, 5), true)
 	mustApply(edgeB, report(b.ID, 1, 1), true)
-	if _, err := ts.Apply(edgeB, report(a.ID, 3, 1)); !errors.Is(err, sdwan.ErrForbidden) {
+	if _, err := ts.Apply(ctx, edgeB, report(a.ID, 3, 1)); !errors.Is(err, sdwan.ErrForbidden) {
 		t.Errorf("edge b reporting for a: %v", err)
 	}
-	if _, err := ts.Apply(viewer, report(a.ID, 3, 1)); !errors.Is(err, sdwan.ErrForbidden) {
+	if _, err := ts.Apply(ctx, viewer, report(a.ID, 3, 1)); !errors.Is(err, sdwan.ErrForbidden) {
 		t.Errorf("viewer reporting: %v", err)
 	}
 	if got := ts.PolicyTotals(pol.ID); got.Packets != 16 || got.Bytes != 1600 || got.ActiveFlows != 4 {
@@ -63,13 +63,14 @@ func TestTrafficStatsApplySnapshotRestart(t *testing.T) {
 	if err != nil || n != 3 {
 		t.Fatalf("snapshot wrote %d rows, %v; want 3 (all sites, a, b)", n, err)
 	}
-	// A restarted controller carries the totals on.
-	ts2, err := NewTrafficStats(ctx, svc.Store(), nil, func() time.Time { return now })
+	// A restarted controller, or another replica, carries the totals on,
+	// the edges' latest gauges included.
+	ts2, err := NewTrafficStats(ctx, svc.Store(), nil, nil, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ts2.PolicyTotals(pol.ID); got.Packets != 16 || got.ActiveFlows != 0 {
-		t.Errorf("after restart totals = %+v, want 16 packets and no stale active flows", got)
+	if got := ts2.PolicyTotals(pol.ID); got.Packets != 16 || got.ActiveFlows != 4 {
+		t.Errorf("after restart totals = %+v, want 16 packets and 4 active flows", got)
 	}
 	now = now.Add(10 * 24 * time.Hour)
 	if err := ts2.Retain(ctx, DefaultRetention); err != nil {

@@ -24,7 +24,8 @@ import (
 
 // TestEventsCrossReplicas runs two real controller processes on one
 // PostgreSQL database and shows a mutation on one reaching a GraphQL
-// subscriber on the other, through the LISTEN/NOTIFY bridge.
+// subscriber on the other, through the LISTEN/NOTIFY bridge, and traffic
+// an edge reports to either counting once in both.
 func TestEventsCrossReplicas(t *testing.T) {
 	base := os.Getenv("PATRONUS_TEST_POSTGRES")
 	if base == "" {
@@ -99,11 +100,74 @@ func TestEventsCrossReplicas(t *testing.T) {
 			if m.Type != "next" || !strings.Contains(string(m.Payload), "replica-site-") {
 				t.Fatalf("got %+v, want a site event", m)
 			}
+			trafficCrossesReplicas(ctx, t, a, b, token)
 			return
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
 	t.Fatal("no event crossed from replica B to a subscriber on replica A")
+}
+
+// trafficCrossesReplicas has an edge report to replica A, re-send that
+// report to B as an edge that lost A's answer would, and report again to
+// B; both replicas must then show the sum of the two reports.
+func trafficCrossesReplicas(ctx context.Context, t *testing.T, a, b, token string) {
+	t.Helper()
+	var created struct {
+		CreateSite   struct{ ID string }  `json:"createSite"`
+		CreatePolicy struct{ ID string }  `json:"createPolicy"`
+		Credential   struct{ Key string } `json:"issueSiteCredential"`
+	}
+	must(t, json.Unmarshal(gql(ctx, t, b, token, `mutation { createSite(input: {name: "traffic-site"}) { id } createPolicy(input: {name: "voice", priority: 1}) { id } }`, nil), &created))
+	must(t, json.Unmarshal(gql(ctx, t, b, token, `mutation($s: ID!) { issueSiteCredential(siteId: $s) { key } }`, map[string]any{"s": created.CreateSite.ID}), &created))
+	var policyID int64
+	must(t, json.Unmarshal([]byte(created.CreatePolicy.ID), &policyID))
+
+	report := func(addr string, seq, packets uint64, wantApplied bool) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"edge": "edge", "site": created.CreateSite.ID, "epoch": 1, "seq": seq, "time": time.Now(),
+			"deltas": []map[string]any{{"policyId": policyID, "packets": packets, "bytes": packets * 100, "activeFlows": 1}}})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/api/v1/edge/stats", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+created.Credential.Key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var ack struct{ Applied bool }
+		if err := json.NewDecoder(resp.Body).Decode(&ack); err != nil || resp.StatusCode != http.StatusOK || ack.Applied != wantApplied {
+			t.Fatalf("report %d to %s: status %d, %+v, %v; want applied %v", seq, addr, resp.StatusCode, ack, err, wantApplied)
+		}
+	}
+	report(a, 1, 10, true)
+	report(b, 1, 10, false)
+	report(b, 2, 5, true)
+	for _, addr := range []string{a, b} {
+		for {
+			var out struct {
+				Policy struct {
+					Packets int64 `json:"packets_matched"`
+					Bytes   int64 `json:"bytes_matched"`
+				} `json:"policy"`
+			}
+			must(t, json.Unmarshal(gql(ctx, t, addr, token, `query($id: ID!) { policy(id: $id) { packets_matched bytes_matched } }`, map[string]any{"id": created.CreatePolicy.ID}), &out))
+			if out.Policy.Packets == 15 && out.Policy.Bytes == 1500 {
+				break
+			}
+			if out.Policy.Packets > 15 || ctx.Err() != nil {
+				t.Fatalf("replica %s counts %+v, want 15 packets and 1500 bytes", addr, out.Policy)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // freshSchema creates a schema for this test and returns a URL whose

@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg Config) (*Controller, error) {
 		st.Close()
 		return nil, err
 	}
-	if c.Traffic, err = control.NewTrafficStats(ctx, st, cfg.Logger, time.Now); err != nil {
+	if c.Traffic, err = control.NewTrafficStats(ctx, st, c.Bus, cfg.Logger, time.Now); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -199,9 +199,16 @@ func (c *Controller) Serve(ctx context.Context) error {
 func (c *Controller) Close() error { return c.Store.Close() }
 
 // runJobs runs the retention jobs every JobInterval and the statistics
-// snapshot every SnapshotInterval. With PostgreSQL only the replica that
-// holds the retention lock runs retention.
+// snapshot every SnapshotInterval, and applies the traffic reports other
+// replicas take. With PostgreSQL only the replica that holds a job's lock
+// runs it: every replica has the same totals, so one snapshot serves all.
 func (c *Controller) runJobs(ctx context.Context) {
+	trafficDone := make(chan struct{})
+	go func() {
+		defer close(trafficDone)
+		c.Traffic.Run(ctx)
+	}()
+	defer func() { <-trafficDone }()
 	retain := time.NewTicker(c.cfg.JobInterval)
 	defer retain.Stop()
 	snap := time.NewTicker(c.cfg.SnapshotInterval)
@@ -221,9 +228,18 @@ func (c *Controller) runJobs(ctx context.Context) {
 	}
 }
 
+// snapshot writes the statistics snapshot and folds the traffic log.
 func (c *Controller) snapshot(ctx context.Context) {
+	release, ok, err := c.Store.TryLock(ctx, store.LockStats)
+	if err != nil || !ok {
+		return
+	}
+	defer release()
 	if _, err := c.Traffic.Snapshot(ctx); err != nil && ctx.Err() == nil {
 		c.log.Error("statistics snapshot", "err", err)
+	}
+	if err := c.Traffic.Fold(ctx); err != nil && ctx.Err() == nil {
+		c.log.Error("fold the traffic log", "err", err)
 	}
 }
 

@@ -37,7 +37,8 @@ const (
 	Alert           Kind = "alert"
 	CacheCleared    Kind = "cache.cleared"
 	UserChanged     Kind = "user.changed"
-	KeyRevoked      Kind = "apikey.revoked" // Summary is the key's ID
+	KeyRevoked      Kind = "apikey.revoked"   // Summary is the key's ID
+	TrafficReported Kind = "traffic.reported" // an edge report was logged; Summary is the edge
 )
 
 // Event is one thing that happened.

@@ -248,6 +248,9 @@ const (
 	lockMigrate int64 = 0x70617472_0001
 	// LockRetention guards the retention jobs (purges, roll-ups).
 	LockRetention int64 = 0x70617472_0002
+	// LockStats guards the statistics snapshots and the folding of the
+	// traffic log, which one replica does for all.
+	LockStats int64 = 0x70617472_0003
 )
 
 // advisoryLock takes a session-level PostgreSQL advisory lock on a
