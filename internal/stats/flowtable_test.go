@@ -25,6 +25,35 @@ func TestPackRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRecordPacketPacksAsPack checks that the packet path, which reads
+// the key's words in its own way, files every flow under pack's words:
+// the table's other users (eviction, cleanup, growth) rehash what pack
+// would give.
+func TestRecordPacketPacksAsPack(t *testing.T) {
+	c, _ := newTest(t, Config{Capacity: 4096})
+	r := rand.New(rand.NewPCG(5, 5))
+	var keys []sdwan.FlowKey
+	for range 500 {
+		var k sdwan.FlowKey
+		for i := range k.Src {
+			k.Src[i], k.Dst[i] = byte(r.Uint32()), byte(r.Uint32())
+		}
+		k.SrcPort, k.DstPort, k.Proto = uint16(r.Uint32()), uint16(r.Uint32()), uint8(r.Uint32())
+		keys = append(keys, k)
+		c.RecordPacket(1, k, 1)
+	}
+	for _, k := range keys {
+		pk := pack(&k)
+		h := c.hash.hash(&pk)
+		if _, found, ok := c.shards[h&c.shardMask].lookup(h, &pk); !ok || !found {
+			t.Fatalf("flow %v not found under pack's words", k)
+		}
+	}
+	if n := c.TotalActiveFlows(); n != uint64(len(keys)) {
+		t.Errorf("%d flows in the table, want %d", n, len(keys))
+	}
+}
+
 // TestTableAgainstMap drives one shard with random inserts and removals
 // and compares it with a map after every step. The table is small and the
 // keys few, so probe chains wrap around the array's end and removals
