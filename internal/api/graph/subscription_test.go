@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -60,56 +59,19 @@ func TestSubscriptionSiteUpdates(t *testing.T) {
 		{"token", map[string]any{"token": admin}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, ack := dialGraphQLWS(ctx, t, h.srv.URL, tc.payload)
-			defer c.CloseNow()
-			if ack.Type != "connection_ack" {
-				t.Fatalf("init answered %+v, want connection_ack", ack)
+			got := h.subscribeSites(ctx, t, tc.payload)
+			m := h.awaitSite(t, admin, got, "ws-"+tc.name)
+			var p struct {
+				Data struct {
+					SiteUpdates struct{ Name, Status string } `json:"siteUpdates"`
+				} `json:"data"`
 			}
-			sub, _ := json.Marshal(map[string]any{"query": `subscription { siteUpdates { id name status } }`})
-			if err := wsjson.Write(ctx, c, wsMessage{ID: "1", Type: "subscribe", Payload: sub}); err != nil {
+			if err := json.Unmarshal(m.Payload, &p); err != nil {
 				t.Fatal(err)
 			}
-			got := make(chan wsMessage, 16)
-			go func() {
-				defer close(got)
-				for {
-					var m wsMessage
-					if err := wsjson.Read(ctx, c, &m); err != nil {
-						return
-					}
-					got <- m
-				}
-			}()
-			// The subscription starts asynchronously; create sites until one
-			// arrives, so the test does not depend on timing.
-			for i := range 100 {
-				name := fmt.Sprintf("ws-%s-%d", tc.name, i)
-				h.mustDo(admin, `mutation($n: String!) { createSite(input: {name: $n}) { id } }`, map[string]any{"n": name}, nil)
-				select {
-				case m, ok := <-got:
-					if !ok {
-						t.Fatal("connection closed before an event arrived")
-					}
-					if m.Type != "next" {
-						t.Fatalf("got %+v, want a next message", m)
-					}
-					var p struct {
-						Data struct {
-							SiteUpdates struct{ Name, Status string } `json:"siteUpdates"`
-						} `json:"data"`
-					}
-					if err := json.Unmarshal(m.Payload, &p); err != nil {
-						t.Fatal(err)
-					}
-					if !strings.HasPrefix(p.Data.SiteUpdates.Name, "ws-"+tc.name) || p.Data.SiteUpdates.Status != "ACTIVE" {
-						t.Fatalf("event %+v is not a created site", p.Data.SiteUpdates)
-					}
-					_ = wsjson.Write(ctx, c, wsMessage{ID: "1", Type: "complete"})
-					return
-				case <-time.After(100 * time.Millisecond):
-				}
+			if !strings.HasPrefix(p.Data.SiteUpdates.Name, "ws-"+tc.name) || p.Data.SiteUpdates.Status != "ACTIVE" {
+				t.Fatalf("event %+v is not a created site", p.Data.SiteUpdates)
 			}
-			t.Fatal("no siteUpdates event arrived")
 		})
 	}
 }

@@ -53,7 +53,7 @@ func TestSubscriptionEndsOnRevocation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			got := h.subscribeSites(ctx, t, tc.cred())
+			got := h.subscribeSites(ctx, t, map[string]any{"token": tc.cred()})
 			// Live, and not disturbed by a change to somebody else.
 			h.user("bystander-"+tc.name, sdwan.RoleViewer)
 			h.mustDo(admin, `mutation($u: ID!) { updateUserRole(userId: $u, role: OPERATOR) { id } }`,
@@ -97,16 +97,17 @@ func TestWatchCredentialExpiry(t *testing.T) {
 	})
 }
 
-// subscribeSites opens a siteUpdates subscription with the credential and
-// returns its messages; the channel closes when the connection does.
-func (h *harness) subscribeSites(ctx context.Context, t *testing.T, cred string) <-chan wsMessage {
+// subscribeSites opens a siteUpdates subscription with the connection_init
+// payload and returns its messages; the channel closes when the
+// connection does.
+func (h *harness) subscribeSites(ctx context.Context, t *testing.T, payload any) <-chan wsMessage {
 	t.Helper()
-	c, ack := dialGraphQLWS(ctx, t, h.srv.URL, map[string]any{"token": cred})
+	c, ack := dialGraphQLWS(ctx, t, h.srv.URL, payload)
 	t.Cleanup(func() { c.CloseNow() })
 	if ack.Type != "connection_ack" {
 		t.Fatalf("init answered %+v, want connection_ack", ack)
 	}
-	sub, _ := json.Marshal(map[string]any{"query": `subscription { siteUpdates { id name } }`})
+	sub, _ := json.Marshal(map[string]any{"query": `subscription { siteUpdates { id name status } }`})
 	if err := wsjson.Write(ctx, c, wsMessage{ID: "1", Type: "subscribe", Payload: sub}); err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +126,8 @@ func (h *harness) subscribeSites(ctx context.Context, t *testing.T, cred string)
 }
 
 // awaitSite creates sites named prefix-N until one arrives on got, so the
-// caller knows the subscription is live.
-func (h *harness) awaitSite(t *testing.T, admin string, got <-chan wsMessage, prefix string) {
+// caller knows the subscription is live, and returns that message.
+func (h *harness) awaitSite(t *testing.T, admin string, got <-chan wsMessage, prefix string) wsMessage {
 	t.Helper()
 	for i := range 100 {
 		h.mustDo(admin, `mutation($n: String!) { createSite(input: {name: $n}) { id } }`, map[string]any{"n": fmt.Sprintf("%s-%d", prefix, i)}, nil)
@@ -138,11 +139,12 @@ func (h *harness) awaitSite(t *testing.T, admin string, got <-chan wsMessage, pr
 			if m.Type != "next" {
 				t.Fatalf("got %+v, want a next message", m)
 			}
-			return
+			return m
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 	t.Fatal("no siteUpdates event arrived")
+	return wsMessage{}
 }
 
 // userID looks a user up by name.
