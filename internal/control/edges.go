@@ -57,8 +57,8 @@ func (c EdgeHubConfig) normalize() EdgeHubConfig {
 // EdgeHub is the controller's side of its edges: it builds each site's
 // desired configuration, streams changes to the connected edges, takes
 // their reports, and runs on-demand checks through them. It implements
-// edgeapi.Backend. An edge is connected to one replica; checks of a path
-// whose edge is connected elsewhere fail as unavailable.
+// edgeapi.Backend. An edge is connected to one replica; checks and
+// failovers asked of another are relayed to it (edges_relay.go).
 type EdgeHub struct {
 	svc    *Service
 	log    *slog.Logger
@@ -78,8 +78,9 @@ type edgeConn struct {
 }
 
 type pendingCheck struct {
-	siteID string
-	result chan edgeapi.CheckResult
+	siteID   string
+	result   chan edgeapi.CheckResult
+	accepted chan struct{} // another replica passed a relayed ask to the edge
 }
 
 // configKinds are the events that can change some site's configuration.

@@ -125,60 +125,78 @@ func (h *EdgeHub) ReportStates(ctx context.Context, p auth.Principal, b edgeapi.
 }
 
 // CompleteCheck hands an edge's check result to the waiting
-// CheckPathHealth (edgeapi.Backend). A result for a check nobody waits for
-// any more (it timed out) is dropped.
+// CheckPathHealth (edgeapi.Backend), on this replica or, relayed, on
+// another. A result for a check nobody waits for any more (it timed out)
+// is dropped.
 func (h *EdgeHub) CompleteCheck(ctx context.Context, p auth.Principal, r edgeapi.CheckResult) error {
 	if err := requireEdge(p); err != nil {
 		return err
 	}
+	found, err := h.deliver(p.SiteID, r)
+	if !found && h.svc.bus.Bridged() {
+		h.relayAnswer(p.SiteID, r)
+	}
+	return err
+}
+
+// deliver hands site's answer r to the check waiting for it here, and
+// reports whether one was.
+func (h *EdgeHub) deliver(siteID string, r edgeapi.CheckResult) (bool, error) {
 	h.mu.Lock()
 	pc := h.checks[r.ID]
-	if pc != nil && pc.siteID == p.SiteID {
+	if pc != nil && pc.siteID == siteID {
 		delete(h.checks, r.ID)
 	}
 	h.mu.Unlock()
 	if pc == nil {
-		return nil
+		return false, nil
 	}
-	if pc.siteID != p.SiteID {
-		return fmt.Errorf("%w: check %s was not asked of site %s", sdwan.ErrForbidden, r.ID, p.Name)
+	if pc.siteID != siteID {
+		return true, fmt.Errorf("%w: check %s was not asked of this site", sdwan.ErrForbidden, r.ID)
+	}
+	select {
+	case pc.accepted <- struct{}{}: // an answer can beat the relay's acceptance
+	default:
 	}
 	pc.result <- r // buffered, and only ever sent once
-	return nil
+	return true, nil
 }
 
 // ask sends a check or failover down the stream of the newest connected
-// edge of a site and waits for its answer until the check timeout.
+// edge of a site — here, or relayed to the replica that has it — and
+// waits for its answer until the check timeout.
 func (h *EdgeHub) ask(ctx context.Context, siteID, id string, m edgeapi.Message) (edgeapi.CheckResult, error) {
 	siteName := siteID
 	if s, err := h.svc.st.Read().Site(ctx, siteID); err == nil {
 		siteName = s.Name
 	}
-	pc := &pendingCheck{siteID: siteID, result: make(chan edgeapi.CheckResult, 1)}
+	pc := &pendingCheck{siteID: siteID, result: make(chan edgeapi.CheckResult, 1), accepted: make(chan struct{}, 1)}
 	h.mu.Lock()
 	cs := h.conns[siteID]
 	var conn *edgeConn
 	if len(cs) > 0 {
 		conn = cs[len(cs)-1]
-		h.checks[id] = pc
 	}
+	h.checks[id] = pc
 	h.mu.Unlock()
-	if conn == nil {
-		return edgeapi.CheckResult{}, fmt.Errorf("%w: no edge connected for site %s; start the site's edge (patronus edge) and try again", sdwan.ErrUnavailable, siteName)
-	}
 	defer func() {
 		h.mu.Lock()
 		delete(h.checks, id)
 		h.mu.Unlock()
 	}()
+	if conn == nil && !(h.svc.bus.Bridged() && h.relayAsk(ctx, siteID, id, m, pc)) {
+		return edgeapi.CheckResult{}, fmt.Errorf("%w: no edge connected for site %s; start the site's edge (patronus edge) and try again", sdwan.ErrUnavailable, siteName)
+	}
 	timer := time.NewTimer(h.cfg.CheckTimeout)
 	defer timer.Stop()
-	select {
-	case conn.asks <- m:
-	case <-timer.C:
-		return edgeapi.CheckResult{}, fmt.Errorf("%w: the edge of site %s is too busy to take a %s", sdwan.ErrUnavailable, siteName, m.Type)
-	case <-ctx.Done():
-		return edgeapi.CheckResult{}, ctx.Err()
+	if conn != nil {
+		select {
+		case conn.asks <- m:
+		case <-timer.C:
+			return edgeapi.CheckResult{}, fmt.Errorf("%w: the edge of site %s is too busy to take a %s", sdwan.ErrUnavailable, siteName, m.Type)
+		case <-ctx.Done():
+			return edgeapi.CheckResult{}, ctx.Err()
+		}
 	}
 	var r edgeapi.CheckResult
 	select {
@@ -197,7 +215,7 @@ func (h *EdgeHub) ask(ctx context.Context, siteID, id string, m edgeapi.Message)
 // CheckPathHealth asks the edge that owns a path (its source site's) for
 // an immediate burst of probes and returns what they measured, recording
 // a health_check path event. It fails with an error wrapping
-// sdwan.ErrUnavailable when no edge of that site is connected to this
+// sdwan.ErrUnavailable when no edge of that site is connected to any
 // replica or the edge does not answer within the check timeout. The
 // caller authorises. It implements the GraphQL API's EdgeHub.
 func (h *EdgeHub) CheckPathHealth(ctx context.Context, path sdwan.Path) (sdwan.PathMetrics, error) {

@@ -171,7 +171,13 @@ func (c *Controller) Serve(ctx context.Context) error {
 	edgeJobsDone := make(chan struct{})
 	go func() {
 		defer close(edgeJobsDone)
+		relayDone := make(chan struct{})
+		go func() {
+			defer close(relayDone)
+			c.Edges.RunRelay(ctx)
+		}()
 		c.Edges.RunRetention(ctx)
+		<-relayDone
 	}()
 	c.log.Info("controller listening", "addr", c.Addr(), "store", c.Store.Engine())
 	errc := make(chan error, 1)

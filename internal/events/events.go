@@ -10,6 +10,7 @@ package events
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,14 @@ const (
 	UserChanged     Kind = "user.changed"
 	KeyRevoked      Kind = "apikey.revoked"   // Summary is the key's ID
 	TrafficReported Kind = "traffic.reported" // an edge report was logged; Summary is the edge
+
+	// A replica without the site's edge relays a check or failover to the
+	// replicas (EdgeAsk); the one with the edge takes it (EdgeAccepted) and
+	// passes the edge's answer back (EdgeAnswer). Summary is the ask's ID,
+	// Payload the message or the answer.
+	EdgeAsk      Kind = "edge.ask"
+	EdgeAccepted Kind = "edge.accepted"
+	EdgeAnswer   Kind = "edge.answer"
 )
 
 // Event is one thing that happened.
@@ -52,6 +61,9 @@ type Event struct {
 	UserID   string    `json:"userId,omitempty"`
 	Severity string    `json:"severity,omitempty"`
 	Summary  string    `json:"summary,omitempty"`
+	// Payload carries what replicas pass each other beyond IDs (edge
+	// relays); events for subscribers name objects by ID instead.
+	Payload json.RawMessage `json:"payload,omitempty"`
 	// Origin identifies the replica that published the event, so a bridge
 	// does not echo its own events back.
 	Origin string `json:"origin,omitempty"`
@@ -86,6 +98,14 @@ func (b *Bus) OnPublish(fn func(Event)) {
 	b.mu.Lock()
 	b.hooks = append(b.hooks, fn)
 	b.mu.Unlock()
+}
+
+// Bridged reports whether events published here reach other replicas
+// (a bridge has registered with OnPublish).
+func (b *Bus) Bridged() bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return len(b.hooks) > 0
 }
 
 // Publish stamps e as local and delivers it.
