@@ -15,41 +15,39 @@ import (
 // DELETE CASCADE. Only the delete is timed; the site is rebuilt between
 // iterations.
 func BenchmarkDeleteSite10kPaths(b *testing.B) {
-	for name, s := range engines(b) {
-		b.Run(string(name), func(b *testing.B) {
-			ctx := context.Background()
-			b.ReportAllocs()
-			peer := &sdwan.Site{Name: "peer"}
-			tx(b, s, func(q Q) error {
-				if err := q.CreateSite(ctx, peer); err != nil {
-					return err
-				}
-				return addEndpoints(ctx, q, peer.ID, 100, 20000)
-			})
-			for i := 0; b.Loop(); i++ {
-				b.StopTimer()
-				site := &sdwan.Site{Name: fmt.Sprintf("doomed-%d", i)}
-				tx(b, s, func(q Q) error {
-					if err := q.CreateSite(ctx, site); err != nil {
-						return err
-					}
-					if err := addEndpoints(ctx, q, site.ID, 100, 30000); err != nil {
-						return err
-					}
-					return crossPaths(ctx, q, site.ID, peer.ID)
-				})
-				b.StartTimer()
-				var deps SiteDependencies
-				tx(b, s, func(q Q) (err error) {
-					deps, err = q.HardDeleteSite(ctx, site.ID)
-					return err
-				})
-				if deps.Paths != 10_000 || deps.Endpoints != 100 || deps.Metrics != 10_000 {
-					b.Fatalf("deleted %+v, want 10,000 paths, 100 endpoints and 10,000 metrics rows", deps)
-				}
+	benchEngines(b, func(b *testing.B, s *Store) {
+		ctx := context.Background()
+		b.ReportAllocs()
+		peer := &sdwan.Site{Name: "peer"}
+		tx(b, s, func(q Q) error {
+			if err := q.CreateSite(ctx, peer); err != nil {
+				return err
 			}
+			return addEndpoints(ctx, q, peer.ID, 100, 20000)
 		})
-	}
+		for i := 0; b.Loop(); i++ {
+			b.StopTimer()
+			site := &sdwan.Site{Name: fmt.Sprintf("doomed-%d", i)}
+			tx(b, s, func(q Q) error {
+				if err := q.CreateSite(ctx, site); err != nil {
+					return err
+				}
+				if err := addEndpoints(ctx, q, site.ID, 100, 30000); err != nil {
+					return err
+				}
+				return crossPaths(ctx, q, site.ID, peer.ID)
+			})
+			b.StartTimer()
+			var deps SiteDependencies
+			tx(b, s, func(q Q) (err error) {
+				deps, err = q.HardDeleteSite(ctx, site.ID)
+				return err
+			})
+			if deps.Paths != 10_000 || deps.Endpoints != 100 || deps.Metrics != 10_000 {
+				b.Fatalf("deleted %+v, want 10,000 paths, 100 endpoints and 10,000 metrics rows", deps)
+			}
+		}
+	})
 }
 
 func addEndpoints(ctx context.Context, q Q, siteID string, n, basePort int) error {
@@ -80,35 +78,33 @@ func crossPaths(ctx context.Context, q Q, src, dst string) error {
 // BenchmarkCreatePath inserts paths one transaction each, the way the API
 // creates them (validation, endpoint and site checks, insert, commit).
 func BenchmarkCreatePath(b *testing.B) {
-	for name, s := range engines(b) {
-		b.Run(string(name), func(b *testing.B) {
-			ctx := context.Background()
-			b.ReportAllocs()
-			a, c := &sdwan.Site{Name: "a"}, &sdwan.Site{Name: "c"}
-			tx(b, s, func(q Q) error {
-				for _, site := range []*sdwan.Site{a, c} {
-					if err := q.CreateSite(ctx, site); err != nil {
-						return err
-					}
-				}
-				if err := addEndpoints(ctx, q, a.ID, 1000, 10000); err != nil {
+	benchEngines(b, func(b *testing.B, s *Store) {
+		ctx := context.Background()
+		b.ReportAllocs()
+		a, c := &sdwan.Site{Name: "a"}, &sdwan.Site{Name: "c"}
+		tx(b, s, func(q Q) error {
+			for _, site := range []*sdwan.Site{a, c} {
+				if err := q.CreateSite(ctx, site); err != nil {
 					return err
 				}
-				return addEndpoints(ctx, q, c.ID, 1000, 20000)
-			})
-			eps := func(site string) []sdwan.Endpoint {
-				es, err := s.Read().ListEndpoints(ctx, site)
-				if err != nil {
-					b.Fatal(err)
-				}
-				return es
 			}
-			src, dst := eps(a.ID), eps(c.ID)
-			for i := 0; b.Loop(); i++ {
-				p := &sdwan.Path{SrcEndpointID: src[i%1000].ID, DstEndpointID: dst[(i/1000)%1000].ID}
-				tx(b, s, func(q Q) error { return q.CreatePath(ctx, p) })
+			if err := addEndpoints(ctx, q, a.ID, 1000, 10000); err != nil {
+				return err
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "paths/s")
+			return addEndpoints(ctx, q, c.ID, 1000, 20000)
 		})
-	}
+		eps := func(site string) []sdwan.Endpoint {
+			es, err := s.Read().ListEndpoints(ctx, site)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return es
+		}
+		src, dst := eps(a.ID), eps(c.ID)
+		for i := 0; b.Loop(); i++ {
+			p := &sdwan.Path{SrcEndpointID: src[i%1000].ID, DstEndpointID: dst[(i/1000)%1000].ID}
+			tx(b, s, func(q Q) error { return q.CreatePath(ctx, p) })
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "paths/s")
+	})
 }

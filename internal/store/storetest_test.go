@@ -18,11 +18,36 @@ import (
 // concurrent runs on one server do not collide.
 func engines(t testing.TB) map[Engine]*Store {
 	t.Helper()
-	out := map[Engine]*Store{SQLite: openSQLite(t)}
-	if pg := os.Getenv("PATRONUS_TEST_POSTGRES"); pg != "" {
-		out[Postgres] = openPostgres(t, pg)
+	out := map[Engine]*Store{}
+	for _, e := range openers() {
+		out[e.engine] = e.open(t)
 	}
 	return out
+}
+
+// engineOpener opens a fresh, migrated store of one engine.
+type engineOpener struct {
+	engine Engine
+	open   func(testing.TB) *Store
+}
+
+// openers lists the engines under test, SQLite first.
+func openers() []engineOpener {
+	out := []engineOpener{{SQLite, openSQLite}}
+	if pg := os.Getenv("PATRONUS_TEST_POSTGRES"); pg != "" {
+		out = append(out, engineOpener{Postgres, func(t testing.TB) *Store { return openPostgres(t, pg) }})
+	}
+	return out
+}
+
+// benchEngines runs fn as a sub-benchmark of every engine. Each run gets a
+// store of its own: with -count the sub-benchmark runs several times, and
+// the rows one run leaves behind (a peer site by name) must not collide
+// with the next.
+func benchEngines(b *testing.B, fn func(b *testing.B, s *Store)) {
+	for _, e := range openers() {
+		b.Run(string(e.engine), func(b *testing.B) { fn(b, e.open(b)) })
+	}
 }
 
 func openSQLite(t testing.TB) *Store {
