@@ -83,14 +83,15 @@ func addEndpoints(ctx context.Context, q Q, siteID string, n, basePort int) erro
 // crossPaths creates a path from every endpoint of src to every endpoint of
 // dst, with one metrics row each, in two set-based statements.
 func crossPaths(ctx context.Context, q Q, src, dst string) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO sdwan_paths (id, src_site_id, src_endpoint_id, dst_site_id, dst_endpoint_id, status, created_at, updated_at)
-		SELECT substr(a.id, 1, 18) || substr(b.id, 19), a.site_id, a.id, b.site_id, b.id, 'up', 0, 0
-		FROM sdwan_endpoints a, sdwan_endpoints b WHERE a.site_id = $1 AND b.site_id = $2`, src, dst)
+	_, err := q.q.ExecContext(ctx, `INSERT INTO sdwan_paths (id, src_site_pk, src_endpoint_pk, dst_site_pk, dst_endpoint_pk, status, created_at, updated_at)
+		SELECT substr(a.id, 1, 18) || substr(b.id, 19), a.site_pk, a.pk, b.site_pk, b.pk, 'up', 0, 0
+		FROM sdwan_endpoints a, sdwan_endpoints b
+		WHERE a.site_pk = (SELECT pk FROM sdwan_sites WHERE id = $1) AND b.site_pk = (SELECT pk FROM sdwan_sites WHERE id = $2)`, src, dst)
 	if err != nil {
 		return err
 	}
-	_, err = q.q.ExecContext(ctx, `INSERT INTO sdwan_path_metrics (path_id, measured_at, latency_ms, jitter_ms, packet_loss_pct, bandwidth_mbps, mtu, score)
-		SELECT id, 0, 10, 1, 0, 100, 1420, 95 FROM sdwan_paths WHERE src_site_id = $1`, src)
+	_, err = q.q.ExecContext(ctx, `INSERT INTO sdwan_path_metrics (path_pk, measured_at, latency_ms, jitter_ms, packet_loss_pct, bandwidth_mbps, mtu, score)
+		SELECT pk, 0, 10, 1, 0, 100, 1420, 95 FROM sdwan_paths WHERE src_site_pk = (SELECT pk FROM sdwan_sites WHERE id = $1)`, src)
 	return err
 }
 

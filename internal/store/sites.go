@@ -149,10 +149,10 @@ type SiteDependencies struct {
 func (q Q) CountSiteDependencies(ctx context.Context, id string) (SiteDependencies, error) {
 	var d SiteDependencies
 	err := q.q.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM sdwan_endpoints WHERE site_id = $1),
-		(SELECT COUNT(*) FROM sdwan_paths WHERE src_site_id = $1) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_id = $1),
-		(SELECT COUNT(*) FROM sdwan_path_metrics WHERE path_id IN (`+sitePaths+`)),
-		(SELECT COUNT(*) FROM sdwan_path_events WHERE path_id IN (`+sitePaths+`)),
+		(SELECT COUNT(*) FROM sdwan_endpoints WHERE site_pk = `+siteKey+`),
+		(SELECT COUNT(*) FROM sdwan_paths WHERE src_site_pk = `+siteKey+`) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_pk = `+siteKey+`),
+		(SELECT COUNT(*) FROM sdwan_path_metrics WHERE path_pk IN (`+sitePaths+`)),
+		(SELECT COUNT(*) FROM sdwan_path_events WHERE path_pk IN (`+sitePaths+`)),
 		(SELECT COUNT(*) FROM sdwan_policy_stats WHERE site_id = $1),
 		(SELECT COUNT(*) FROM api_keys WHERE site_id = $1)`, id).
 		Scan(&d.Endpoints, &d.Paths, &d.Metrics, &d.PathEvents, &d.PolicyStats, &d.Credentials)
@@ -166,7 +166,7 @@ func (q Q) CountSiteDependencies(ctx context.Context, id string) (SiteDependenci
 // end at the site.
 func (q Q) CountSitePaths(ctx context.Context, id string) (int, error) {
 	var n int
-	err := q.q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM sdwan_paths WHERE src_site_id = $1) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_id = $1)`, id).Scan(&n)
+	err := q.q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM sdwan_paths WHERE src_site_pk = `+siteKey+`) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_pk = `+siteKey+`)`, id).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: count paths of site %s: %w", id, mapErr(err))
 	}
@@ -226,9 +226,13 @@ func (q Q) HardDeleteSite(ctx context.Context, id string) (SiteDependencies, err
 	return d, nil
 }
 
-// sitePaths selects the paths from or to the site $1. A path never joins a
-// site to itself, so the two sets are disjoint and each is one index range.
-const sitePaths = `SELECT id FROM sdwan_paths WHERE src_site_id = $1 UNION ALL SELECT id FROM sdwan_paths WHERE dst_site_id = $1`
+// siteKey is the integer key of the site whose UUID is $1.
+const siteKey = `(SELECT pk FROM sdwan_sites WHERE id = $1)`
+
+// sitePaths selects the keys of the paths from or to the site $1. A path
+// never joins a site to itself, so the two sets are disjoint and each is
+// one index range.
+const sitePaths = `SELECT pk FROM sdwan_paths WHERE src_site_pk = ` + siteKey + ` UNION ALL SELECT pk FROM sdwan_paths WHERE dst_site_pk = ` + siteKey
 
 // siteDeletes are HardDeleteSite's statements in the order they run; each
 // takes the site ID as $1 and adds the rows it removes to one count. The
@@ -238,11 +242,11 @@ var siteDeletes = []struct {
 	query string
 	count func(*SiteDependencies) *int
 }{
-	{"metrics", `DELETE FROM sdwan_path_metrics WHERE path_id IN (` + sitePaths + `)`, func(d *SiteDependencies) *int { return &d.Metrics }},
-	{"path events", `DELETE FROM sdwan_path_events WHERE path_id IN (` + sitePaths + `)`, func(d *SiteDependencies) *int { return &d.PathEvents }},
-	{"paths from it", `DELETE FROM sdwan_paths WHERE src_site_id = $1`, func(d *SiteDependencies) *int { return &d.Paths }},
-	{"paths to it", `DELETE FROM sdwan_paths WHERE dst_site_id = $1`, func(d *SiteDependencies) *int { return &d.Paths }},
-	{"endpoints", `DELETE FROM sdwan_endpoints WHERE site_id = $1`, func(d *SiteDependencies) *int { return &d.Endpoints }},
+	{"metrics", `DELETE FROM sdwan_path_metrics WHERE path_pk IN (` + sitePaths + `)`, func(d *SiteDependencies) *int { return &d.Metrics }},
+	{"path events", `DELETE FROM sdwan_path_events WHERE path_pk IN (` + sitePaths + `)`, func(d *SiteDependencies) *int { return &d.PathEvents }},
+	{"paths from it", `DELETE FROM sdwan_paths WHERE src_site_pk = ` + siteKey, func(d *SiteDependencies) *int { return &d.Paths }},
+	{"paths to it", `DELETE FROM sdwan_paths WHERE dst_site_pk = ` + siteKey, func(d *SiteDependencies) *int { return &d.Paths }},
+	{"endpoints", `DELETE FROM sdwan_endpoints WHERE site_pk = ` + siteKey, func(d *SiteDependencies) *int { return &d.Endpoints }},
 	{"statistics", `DELETE FROM sdwan_policy_stats WHERE site_id = $1`, func(d *SiteDependencies) *int { return &d.PolicyStats }},
 	{"credentials", `DELETE FROM api_keys WHERE site_id = $1`, func(d *SiteDependencies) *int { return &d.Credentials }},
 	{"site", `DELETE FROM sdwan_sites WHERE id = $1`, nil},
