@@ -22,6 +22,8 @@
 // escape: unique and foreign-key violations come back as sdwan.ErrConflict
 // and sdwan.ErrNotFound wrapped with context.
 //
-// Deleting a site relies on ON DELETE CASCADE, so SQLite is opened with
-// foreign_keys on; without it cascades would silently do nothing.
+// Deleting an endpoint or a path relies on ON DELETE CASCADE, and so does
+// anything a hard site delete (which removes a site's rows table by table)
+// would miss, so SQLite is opened with foreign_keys on; without it cascades
+// would silently do nothing.
 package store

@@ -198,10 +198,11 @@ func (q Q) RestoreSite(ctx context.Context, id string) error {
 //
 // It deletes the dependants itself, children before parents, one
 // set-based statement per table, and counts them by the rows each statement
-// removes, so the figures are exact without a counting pass. ON DELETE
-// CASCADE stays in the schema as the net under it, but is left nothing to
-// do: cascading 10,000 paths ran a trigger program per path and per child
-// table on SQLite, three times slower than these statements.
+// removes, so the figures are exact without a counting pass of their own.
+// ON DELETE CASCADE stays in the schema as the net under it, but is left
+// nothing to do: on SQLite a cascade runs a trigger program per deleted
+// path for each of the paths' child tables, which deleting those rows
+// first, in one statement each, avoids.
 func (q Q) HardDeleteSite(ctx context.Context, id string) (SiteDependencies, error) {
 	var d SiteDependencies
 	for _, del := range siteDeletes {
