@@ -10,7 +10,12 @@ import (
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 )
 
-const endpointCols = `id, site_id, name, address, interface, kind, cost_per_gb, bandwidth_mbps, reachable, created_at, updated_at`
+// endpointCols and endpointFrom read endpoints as the domain sees them:
+// with their site's UUID, not the integer key the row refers to it by.
+const (
+	endpointCols = `e.id, s.id, e.name, e.address, e.interface, e.kind, e.cost_per_gb, e.bandwidth_mbps, e.reachable, e.created_at, e.updated_at`
+	endpointFrom = ` FROM sdwan_endpoints e JOIN sdwan_sites s ON s.pk = e.site_pk`
+)
 
 func scanEndpoint(sc interface{ Scan(...any) error }) (sdwan.Endpoint, error) {
 	var e sdwan.Endpoint
@@ -29,7 +34,8 @@ func (q Q) CreateEndpoint(ctx context.Context, e *sdwan.Endpoint) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	if err := q.liveSite(ctx, e.SiteID); err != nil {
+	sitePK, err := q.liveSite(ctx, e.SiteID)
+	if err != nil {
 		return err
 	}
 	if e.ID == "" {
@@ -37,8 +43,9 @@ func (q Q) CreateEndpoint(ctx context.Context, e *sdwan.Endpoint) error {
 	}
 	now := q.now.UTC().Truncate(time.Millisecond)
 	e.CreatedAt, e.UpdatedAt = now, now
-	_, err := q.q.ExecContext(ctx, `INSERT INTO sdwan_endpoints (`+endpointCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
-		e.ID, e.SiteID, e.Name, e.Address.String(), e.Interface, e.Kind, e.CostPerGB, e.BandwidthMbps, e.Reachable, ms(now), ms(now))
+	_, err = q.q.ExecContext(ctx, `INSERT INTO sdwan_endpoints (id, site_pk, name, address, interface, kind, cost_per_gb, bandwidth_mbps, reachable, created_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+		e.ID, sitePK, e.Name, e.Address.String(), e.Interface, e.Kind, e.CostPerGB, e.BandwidthMbps, e.Reachable, ms(now), ms(now))
 	if err != nil {
 		return fmt.Errorf("store: create endpoint %q: %w", e.Name, mapErr(err))
 	}
@@ -61,7 +68,7 @@ func (q Q) UpdateEndpoint(ctx context.Context, e *sdwan.Endpoint) error {
 
 // Endpoint returns an endpoint by ID.
 func (q Q) Endpoint(ctx context.Context, id string) (sdwan.Endpoint, error) {
-	e, err := scanEndpoint(q.q.QueryRowContext(ctx, `SELECT `+endpointCols+` FROM sdwan_endpoints WHERE id=$1`, id))
+	e, err := scanEndpoint(q.q.QueryRowContext(ctx, `SELECT `+endpointCols+endpointFrom+` WHERE e.id=$1`, id))
 	if err != nil {
 		return e, fmt.Errorf("store: endpoint %s: %w", id, mapErr(err))
 	}
@@ -71,9 +78,8 @@ func (q Q) Endpoint(ctx context.Context, id string) (sdwan.Endpoint, error) {
 // ListEndpoints returns a site's endpoints by name; an empty siteID lists
 // the endpoints of every live site.
 func (q Q) ListEndpoints(ctx context.Context, siteID string) ([]sdwan.Endpoint, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+prefixCols("e", endpointCols)+` FROM sdwan_endpoints e
-		JOIN sdwan_sites s ON s.id = e.site_id
-		WHERE ($1 = '' OR e.site_id = $1) AND s.deleted_at IS NULL ORDER BY s.name, e.name`, siteID)
+	rows, err := q.q.QueryContext(ctx, `SELECT `+endpointCols+endpointFrom+`
+		WHERE ($1 = '' OR s.id = $1) AND s.deleted_at IS NULL ORDER BY s.name, e.name`, siteID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list endpoints: %w", mapErr(err))
 	}
@@ -89,15 +95,16 @@ func (q Q) DeleteEndpoint(ctx context.Context, id string) error {
 	return affected(res, "endpoint", id)
 }
 
-// liveSite checks that a site exists and is not soft-deleted.
-func (q Q) liveSite(ctx context.Context, id string) error {
+// liveSite checks that a site exists and is not soft-deleted, and returns
+// its integer key.
+func (q Q) liveSite(ctx context.Context, id string) (pk int64, err error) {
 	var deleted *int64
-	err := q.q.QueryRowContext(ctx, `SELECT deleted_at FROM sdwan_sites WHERE id=$1`, id).Scan(&deleted)
+	err = q.q.QueryRowContext(ctx, `SELECT pk, deleted_at FROM sdwan_sites WHERE id=$1`, id).Scan(&pk, &deleted)
 	if err != nil {
-		return fmt.Errorf("store: site %s: %w", id, mapErr(err))
+		return 0, fmt.Errorf("store: site %s: %w", id, mapErr(err))
 	}
 	if deleted != nil {
-		return fmt.Errorf("store: site %s is deleted (restore it first): %w", id, sdwan.ErrNotFound)
+		return 0, fmt.Errorf("store: site %s is deleted (restore it first): %w", id, sdwan.ErrNotFound)
 	}
-	return nil
+	return pk, nil
 }

@@ -60,21 +60,21 @@ func (q Q) SitesByIDs(ctx context.Context, ids []string) ([]sdwan.Site, error) {
 
 // EndpointsByIDs returns the endpoints among ids.
 func (q Q) EndpointsByIDs(ctx context.Context, ids []string) ([]sdwan.Endpoint, error) {
-	return byIDs(ctx, q, "endpoints by id", `SELECT `+endpointCols+` FROM sdwan_endpoints WHERE id IN (%s)`, ids, scanEndpoint)
+	return byIDs(ctx, q, "endpoints by id", `SELECT `+endpointCols+endpointFrom+` WHERE e.id IN (%s)`, ids, scanEndpoint)
 }
 
 // EndpointsBySiteIDs returns the endpoints of the sites among siteIDs,
 // ordered by site and name.
 func (q Q) EndpointsBySiteIDs(ctx context.Context, siteIDs []string) ([]sdwan.Endpoint, error) {
-	return byIDs(ctx, q, "endpoints by site", `SELECT `+endpointCols+` FROM sdwan_endpoints WHERE site_id IN (%s) ORDER BY site_id, name`, siteIDs, scanEndpoint)
+	return byIDs(ctx, q, "endpoints by site", `SELECT `+endpointCols+endpointFrom+` WHERE s.id IN (%s) ORDER BY s.id, e.name`, siteIDs, scanEndpoint)
 }
 
 // LatestPathMetricsFor returns the newest measurement of each path among
-// pathIDs that has one. Each path's row is found through the (path_id,
+// pathIDs that has one. Each path's row is found through the (path_pk,
 // measured_at) index, so the cost does not grow with the history kept.
 func (q Q) LatestPathMetricsFor(ctx context.Context, pathIDs []string) ([]sdwan.PathMetrics, error) {
-	return byIDs(ctx, q, "latest metrics", `SELECT `+prefixCols("m", metricCols)+` FROM sdwan_paths p
-		JOIN sdwan_path_metrics m ON m.id = (SELECT m2.id FROM sdwan_path_metrics m2 WHERE m2.path_id = p.id ORDER BY m2.measured_at DESC, m2.id DESC LIMIT 1)
+	return byIDs(ctx, q, "latest metrics", `SELECT `+metricCols+` FROM sdwan_paths p
+		JOIN sdwan_path_metrics m ON m.id = (SELECT m2.id FROM sdwan_path_metrics m2 WHERE m2.path_pk = p.pk ORDER BY m2.measured_at DESC, m2.id DESC LIMIT 1)
 		WHERE p.id IN (%s)`, pathIDs, scanMetrics)
 }
 
@@ -94,7 +94,7 @@ func (q Q) AuditEntry(ctx context.Context, id int64) (sdwan.AuditEntry, error) {
 // PathStatusCounts counts the paths between live sites by status.
 func (q Q) PathStatusCounts(ctx context.Context) (map[sdwan.PathStatus]int, error) {
 	rows, err := q.q.QueryContext(ctx, `SELECT p.status, COUNT(*) FROM sdwan_paths p
-		JOIN sdwan_sites ss ON ss.id = p.src_site_id JOIN sdwan_sites ds ON ds.id = p.dst_site_id
+		JOIN sdwan_sites ss ON ss.pk = p.src_site_pk JOIN sdwan_sites ds ON ds.pk = p.dst_site_pk
 		WHERE ss.deleted_at IS NULL AND ds.deleted_at IS NULL GROUP BY p.status`)
 	if err != nil {
 		return nil, fmt.Errorf("store: count paths by status: %w", mapErr(err))
@@ -116,8 +116,8 @@ func (q Q) PathStatusCounts(ctx context.Context) (map[sdwan.PathStatus]int, erro
 // between live sites: the fleet's latency and loss at a glance.
 func (q Q) LatestMetricsAverages(ctx context.Context) (latencyMs, lossPct float64, n int, err error) {
 	err = q.q.QueryRowContext(ctx, `SELECT COALESCE(AVG(m.latency_ms), 0), COALESCE(AVG(m.packet_loss_pct), 0), COUNT(m.id) FROM sdwan_paths p
-		JOIN sdwan_sites ss ON ss.id = p.src_site_id JOIN sdwan_sites ds ON ds.id = p.dst_site_id
-		JOIN sdwan_path_metrics m ON m.id = (SELECT m2.id FROM sdwan_path_metrics m2 WHERE m2.path_id = p.id ORDER BY m2.measured_at DESC, m2.id DESC LIMIT 1)
+		JOIN sdwan_sites ss ON ss.pk = p.src_site_pk JOIN sdwan_sites ds ON ds.pk = p.dst_site_pk
+		JOIN sdwan_path_metrics m ON m.id = (SELECT m2.id FROM sdwan_path_metrics m2 WHERE m2.path_pk = p.pk ORDER BY m2.measured_at DESC, m2.id DESC LIMIT 1)
 		WHERE ss.deleted_at IS NULL AND ds.deleted_at IS NULL`).Scan(&latencyMs, &lossPct, &n)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("store: metrics averages: %w", mapErr(err))

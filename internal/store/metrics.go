@@ -8,7 +8,12 @@ import (
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 )
 
-const metricCols = `path_id, measured_at, latency_ms, jitter_ms, packet_loss_pct, bandwidth_mbps, mtu, score`
+// metricCols and metricFrom read measurements with their path's UUID, not
+// the integer key the row refers to it by.
+const (
+	metricCols = `p.id, m.measured_at, m.latency_ms, m.jitter_ms, m.packet_loss_pct, m.bandwidth_mbps, m.mtu, m.score`
+	metricFrom = ` FROM sdwan_path_metrics m JOIN sdwan_paths p ON p.pk = m.path_pk`
+)
 
 func scanMetrics(sc interface{ Scan(...any) error }) (sdwan.PathMetrics, error) {
 	var m sdwan.PathMetrics
@@ -18,15 +23,28 @@ func scanMetrics(sc interface{ Scan(...any) error }) (sdwan.PathMetrics, error) 
 	return m, err
 }
 
-// AddPathMetrics appends measurements to the metrics history.
+// AddPathMetrics appends measurements to the metrics history. The paths'
+// keys are looked up once for the batch, so each row is a plain insert.
 func (q Q) AddPathMetrics(ctx context.Context, batch ...sdwan.PathMetrics) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	pks, err := q.pathPKs(ctx, batch)
+	if err != nil {
+		return err
+	}
 	for i := range batch {
 		m := &batch[i]
 		if err := m.Validate(); err != nil {
 			return err
 		}
-		_, err := q.q.ExecContext(ctx, `INSERT INTO sdwan_path_metrics (`+metricCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-			m.PathID, ms(m.MeasuredAt), m.LatencyMs, m.JitterMs, m.PacketLossPct, m.BandwidthMbps, m.MTU, m.Score)
+		pk, ok := pks[m.PathID]
+		if !ok {
+			return fmt.Errorf("store: add metrics: path %s: %w", m.PathID, sdwan.ErrNotFound)
+		}
+		_, err := q.q.ExecContext(ctx, `INSERT INTO sdwan_path_metrics (path_pk, measured_at, latency_ms, jitter_ms, packet_loss_pct, bandwidth_mbps, mtu, score)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+			pk, ms(m.MeasuredAt), m.LatencyMs, m.JitterMs, m.PacketLossPct, m.BandwidthMbps, m.MTU, m.Score)
 		if err != nil {
 			return fmt.Errorf("store: add metrics of path %s: %w", m.PathID, mapErr(err))
 		}
@@ -34,9 +52,38 @@ func (q Q) AddPathMetrics(ctx context.Context, batch ...sdwan.PathMetrics) error
 	return nil
 }
 
+// pathPKs returns the integer keys of the batch's paths that exist, by
+// UUID.
+func (q Q) pathPKs(ctx context.Context, batch []sdwan.PathMetrics) (map[string]int64, error) {
+	ids := make([]string, 0, len(batch))
+	seen := make(map[string]bool, len(batch))
+	for _, m := range batch {
+		if !seen[m.PathID] {
+			seen[m.PathID] = true
+			ids = append(ids, m.PathID)
+		}
+	}
+	type key struct {
+		id string
+		pk int64
+	}
+	keys, err := byIDs(ctx, q, "path keys", `SELECT id, pk FROM sdwan_paths WHERE id IN (%s)`, ids, func(sc interface{ Scan(...any) error }) (key, error) {
+		var k key
+		return k, sc.Scan(&k.id, &k.pk)
+	})
+	if err != nil {
+		return nil, err
+	}
+	pks := make(map[string]int64, len(keys))
+	for _, k := range keys {
+		pks[k.id] = k.pk
+	}
+	return pks, nil
+}
+
 // LatestPathMetrics returns a path's newest measurement.
 func (q Q) LatestPathMetrics(ctx context.Context, pathID string) (sdwan.PathMetrics, error) {
-	m, err := scanMetrics(q.q.QueryRowContext(ctx, `SELECT `+metricCols+` FROM sdwan_path_metrics WHERE path_id=$1 ORDER BY measured_at DESC, id DESC LIMIT 1`, pathID))
+	m, err := scanMetrics(q.q.QueryRowContext(ctx, `SELECT `+metricCols+metricFrom+` WHERE p.id=$1 ORDER BY m.measured_at DESC, m.id DESC LIMIT 1`, pathID))
 	if err != nil {
 		return m, fmt.Errorf("store: latest metrics of path %s: %w", pathID, mapErr(err))
 	}
@@ -49,7 +96,7 @@ func (q Q) PathMetricsHistory(ctx context.Context, pathID string, from, to time.
 	if limit <= 0 || limit > 100_000 {
 		limit = 100_000
 	}
-	rows, err := q.q.QueryContext(ctx, `SELECT `+metricCols+` FROM sdwan_path_metrics WHERE path_id=$1 AND measured_at >= $2 AND measured_at <= $3 ORDER BY measured_at LIMIT $4`,
+	rows, err := q.q.QueryContext(ctx, `SELECT `+metricCols+metricFrom+` WHERE p.id=$1 AND m.measured_at >= $2 AND m.measured_at <= $3 ORDER BY m.measured_at LIMIT $4`,
 		pathID, ms(from), ms(to), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: metrics history of path %s: %w", pathID, mapErr(err))

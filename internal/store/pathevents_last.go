@@ -9,8 +9,8 @@ import (
 // LastPathEvent returns a path's newest event of a kind before a time, and
 // false when it has none.
 func (q Q) LastPathEvent(ctx context.Context, pathID, kind string, before time.Time) (PathEvent, bool, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT id, path_id, at, kind, from_status, to_status, reason FROM sdwan_path_events
-		WHERE path_id = $1 AND kind = $2 AND at < $3 ORDER BY at DESC, id DESC LIMIT 1`, pathID, kind, ms(before))
+	rows, err := q.q.QueryContext(ctx, `SELECT `+eventCols+eventFrom+`
+		WHERE p.id = $1 AND e.kind = $2 AND e.at < $3 ORDER BY e.at DESC, e.id DESC LIMIT 1`, pathID, kind, ms(before))
 	if err != nil {
 		return PathEvent{}, false, fmt.Errorf("store: last %s event of path %s: %w", kind, pathID, mapErr(err))
 	}

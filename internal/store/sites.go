@@ -148,14 +148,11 @@ type SiteDependencies struct {
 // CountSiteDependencies reports what deleting the site would remove.
 func (q Q) CountSiteDependencies(ctx context.Context, id string) (SiteDependencies, error) {
 	var d SiteDependencies
-	// A path never joins a site to itself, so the paths from the site and
-	// the paths to it are disjoint and each set is one index range.
-	const sitePaths = `SELECT id FROM sdwan_paths WHERE src_site_id = $1 UNION ALL SELECT id FROM sdwan_paths WHERE dst_site_id = $1`
 	err := q.q.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM sdwan_endpoints WHERE site_id = $1),
-		(SELECT COUNT(*) FROM sdwan_paths WHERE src_site_id = $1) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_id = $1),
-		(SELECT COUNT(*) FROM sdwan_path_metrics WHERE path_id IN (`+sitePaths+`)),
-		(SELECT COUNT(*) FROM sdwan_path_events WHERE path_id IN (`+sitePaths+`)),
+		(SELECT COUNT(*) FROM sdwan_endpoints WHERE site_pk = `+siteKey+`),
+		(SELECT COUNT(*) FROM sdwan_paths WHERE src_site_pk = `+siteKey+`) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_pk = `+siteKey+`),
+		(SELECT COUNT(*) FROM sdwan_path_metrics WHERE path_pk IN (`+sitePaths+`)),
+		(SELECT COUNT(*) FROM sdwan_path_events WHERE path_pk IN (`+sitePaths+`)),
 		(SELECT COUNT(*) FROM sdwan_policy_stats WHERE site_id = $1),
 		(SELECT COUNT(*) FROM api_keys WHERE site_id = $1)`, id).
 		Scan(&d.Endpoints, &d.Paths, &d.Metrics, &d.PathEvents, &d.PolicyStats, &d.Credentials)
@@ -169,7 +166,7 @@ func (q Q) CountSiteDependencies(ctx context.Context, id string) (SiteDependenci
 // end at the site.
 func (q Q) CountSitePaths(ctx context.Context, id string) (int, error) {
 	var n int
-	err := q.q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM sdwan_paths WHERE src_site_id = $1) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_id = $1)`, id).Scan(&n)
+	err := q.q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM sdwan_paths WHERE src_site_pk = `+siteKey+`) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_pk = `+siteKey+`)`, id).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: count paths of site %s: %w", id, mapErr(err))
 	}
@@ -195,26 +192,65 @@ func (q Q) RestoreSite(ctx context.Context, id string) error {
 	return affected(res, "deleted site", id)
 }
 
-// HardDeleteSite removes a site and, through ON DELETE CASCADE, its
-// endpoints, the paths to and from it, their metrics and events, its
-// statistics and its credentials. It returns what was removed, counted in
-// the same transaction so the figures are exact.
+// HardDeleteSite removes a site with everything that hangs off it: the
+// paths to and from it with their metrics and events, its endpoints, its
+// statistics and its credentials. It returns what was removed.
+//
+// It deletes the dependants itself, children before parents, one
+// set-based statement per table, and counts them by the rows each statement
+// removes, so the figures are exact without a counting pass of their own.
+// ON DELETE CASCADE stays in the schema as the net under it, but is left
+// nothing to do: on SQLite a cascade runs a trigger program per deleted
+// path for each of the paths' child tables, which deleting those rows
+// first, in one statement each, avoids.
 func (q Q) HardDeleteSite(ctx context.Context, id string) (SiteDependencies, error) {
-	deps, err := q.CountSiteDependencies(ctx, id)
-	if err != nil {
-		return deps, err
+	var d SiteDependencies
+	for _, del := range siteDeletes {
+		res, err := q.q.ExecContext(ctx, del.query, id)
+		if err != nil {
+			return d, fmt.Errorf("store: delete %s of site %s: %w", del.what, id, mapErr(err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return d, fmt.Errorf("store: delete %s of site %s: %w", del.what, id, err)
+		}
+		if del.count == nil && n == 0 {
+			return d, fmt.Errorf("store: site %s: %w", id, sdwan.ErrNotFound)
+		}
+		if del.count != nil {
+			*del.count(&d) += int(n)
+		}
+		if err := q.step("site.delete:" + del.what); err != nil {
+			return d, err
+		}
 	}
-	if err := q.step("site.delete:counted"); err != nil {
-		return deps, err
-	}
-	res, err := q.q.ExecContext(ctx, `DELETE FROM sdwan_sites WHERE id=$1`, id)
-	if err != nil {
-		return deps, fmt.Errorf("store: delete site %s: %w", id, mapErr(err))
-	}
-	if err := affected(res, "site", id); err != nil {
-		return deps, err
-	}
-	return deps, q.step("site.delete:deleted")
+	return d, nil
+}
+
+// siteKey is the integer key of the site whose UUID is $1.
+const siteKey = `(SELECT pk FROM sdwan_sites WHERE id = $1)`
+
+// sitePaths selects the keys of the paths from or to the site $1. A path
+// never joins a site to itself, so the two sets are disjoint and each is
+// one index range.
+const sitePaths = `SELECT pk FROM sdwan_paths WHERE src_site_pk = ` + siteKey + ` UNION ALL SELECT pk FROM sdwan_paths WHERE dst_site_pk = ` + siteKey
+
+// siteDeletes are HardDeleteSite's statements in the order they run; each
+// takes the site ID as $1 and adds the rows it removes to one count. The
+// last deletes the site itself and has no count.
+var siteDeletes = []struct {
+	what  string
+	query string
+	count func(*SiteDependencies) *int
+}{
+	{"metrics", `DELETE FROM sdwan_path_metrics WHERE path_pk IN (` + sitePaths + `)`, func(d *SiteDependencies) *int { return &d.Metrics }},
+	{"path events", `DELETE FROM sdwan_path_events WHERE path_pk IN (` + sitePaths + `)`, func(d *SiteDependencies) *int { return &d.PathEvents }},
+	{"paths from it", `DELETE FROM sdwan_paths WHERE src_site_pk = ` + siteKey, func(d *SiteDependencies) *int { return &d.Paths }},
+	{"paths to it", `DELETE FROM sdwan_paths WHERE dst_site_pk = ` + siteKey, func(d *SiteDependencies) *int { return &d.Paths }},
+	{"endpoints", `DELETE FROM sdwan_endpoints WHERE site_pk = ` + siteKey, func(d *SiteDependencies) *int { return &d.Endpoints }},
+	{"statistics", `DELETE FROM sdwan_policy_stats WHERE site_id = $1`, func(d *SiteDependencies) *int { return &d.PolicyStats }},
+	{"credentials", `DELETE FROM api_keys WHERE site_id = $1`, func(d *SiteDependencies) *int { return &d.Credentials }},
+	{"site", `DELETE FROM sdwan_sites WHERE id = $1`, nil},
 }
 
 // ExpiredSites lists soft-deleted sites deleted before the cut-off.

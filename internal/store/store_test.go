@@ -113,9 +113,36 @@ func TestHardDeleteCascades(t *testing.T) {
 	})
 }
 
+// TestSchemaCascades deletes a site's row and nothing else: ON DELETE
+// CASCADE, the net under HardDeleteSite, must remove what HardDeleteSite
+// removes, and no more.
+func TestSchemaCascades(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		f := seed(t, s)
+		before := counts(t, s)
+		tx(t, s, func(q Q) error {
+			_, err := q.q.ExecContext(ctx, `DELETE FROM sdwan_sites WHERE id = $1`, f.sites["a"].ID)
+			return err
+		})
+		gone := map[string]int{}
+		for tbl, n := range counts(t, s) {
+			gone[tbl] = before[tbl] - n
+		}
+		want := map[string]int{"sdwan_sites": 1, "sdwan_endpoints": 2, "sdwan_paths": 8, "sdwan_path_metrics": 8,
+			"sdwan_path_events": 8, "sdwan_policies": 0, "sdwan_policy_stats": 1, "users": 0, "api_keys": 1, "audit_log": 0}
+		if diff := cmp.Diff(want, gone); diff != "" {
+			t.Errorf("rows removed by the cascade (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestHardDeleteRollsBackOnFailure fails a hard delete after each of its
+// statements in turn and checks that nothing was removed.
 func TestHardDeleteRollsBackOnFailure(t *testing.T) {
-	for _, step := range []string{"site.delete:counted", "site.delete:deleted"} {
-		t.Run(step, func(t *testing.T) {
+	for _, del := range siteDeletes {
+		step := "site.delete:" + del.what
+		t.Run(del.what, func(t *testing.T) {
 			forEachEngine(t, func(t *testing.T, s *Store) {
 				ctx := context.Background()
 				f := seed(t, s)

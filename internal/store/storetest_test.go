@@ -18,16 +18,41 @@ import (
 // concurrent runs on one server do not collide.
 func engines(t testing.TB) map[Engine]*Store {
 	t.Helper()
-	out := map[Engine]*Store{SQLite: openSQLite(t)}
-	if pg := os.Getenv("PATRONUS_TEST_POSTGRES"); pg != "" {
-		out[Postgres] = openPostgres(t, pg)
+	out := map[Engine]*Store{}
+	for _, e := range openers() {
+		out[e.engine] = e.open(t, true)
 	}
 	return out
 }
 
-func openSQLite(t testing.TB) *Store {
+// engineOpener opens a fresh store of one engine, migrated or empty.
+type engineOpener struct {
+	engine Engine
+	open   func(t testing.TB, migrate bool) *Store
+}
+
+// openers lists the engines under test, SQLite first.
+func openers() []engineOpener {
+	out := []engineOpener{{SQLite, openSQLite}}
+	if pg := os.Getenv("PATRONUS_TEST_POSTGRES"); pg != "" {
+		out = append(out, engineOpener{Postgres, func(t testing.TB, migrate bool) *Store { return openPostgres(t, pg, migrate) }})
+	}
+	return out
+}
+
+// benchEngines runs fn as a sub-benchmark of every engine. Each run gets a
+// store of its own: with -count the sub-benchmark runs several times, and
+// the rows one run leaves behind (a peer site by name) must not collide
+// with the next.
+func benchEngines(b *testing.B, fn func(b *testing.B, s *Store)) {
+	for _, e := range openers() {
+		b.Run(string(e.engine), func(b *testing.B) { fn(b, e.open(b, true)) })
+	}
+}
+
+func openSQLite(t testing.TB, migrate bool) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), Config{DataDir: t.TempDir(), Migrate: true})
+	s, err := Open(context.Background(), Config{DataDir: t.TempDir(), Migrate: migrate})
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
@@ -37,7 +62,7 @@ func openSQLite(t testing.TB) *Store {
 
 // openPostgres creates a schema named for the test and opens a store whose
 // search_path points at it.
-func openPostgres(t testing.TB, base string) *Store {
+func openPostgres(t testing.TB, base string, migrate bool) *Store {
 	t.Helper()
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", base)
@@ -56,7 +81,7 @@ func openPostgres(t testing.TB, base string) *Store {
 	qs := u.Query()
 	qs.Set("search_path", schema)
 	u.RawQuery = qs.Encode()
-	s, err := Open(ctx, Config{URL: u.String(), Migrate: true})
+	s, err := Open(ctx, Config{URL: u.String(), Migrate: migrate})
 	if err != nil {
 		t.Fatalf("open postgres store: %v", err)
 	}
