@@ -75,6 +75,8 @@ type API struct {
 	started time.Time
 	maxBody int64
 
+	policyViews atomic.Pointer[policyViews]
+
 	public  map[string]bool
 	ops     *opMetrics
 	sampler *sampler
