@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,5 +144,44 @@ func TestPoliciesFollowOtherReplicas(t *testing.T) {
 			t.Fatalf("the other replica's policy never showed: %v", got)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPoliciesConcurrentWithChanges runs queries while policies change,
+// for the race detector, and checks the answer after the last change.
+func TestPoliciesConcurrentWithChanges(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	token := h.user("eve", sdwan.RoleViewer)
+	p := sdwan.Policy{Name: "a", Priority: 1, Enabled: true}
+	if err := h.svc.CreatePolicy(ctx, auth.System, &p); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if r := h.do(token, `{ policies { name enabled packets_matched } }`, nil); len(r.Errors) > 0 {
+					t.Error(r.Errors)
+					return
+				}
+			}
+		})
+	}
+	for i := range 10 {
+		if _, err := h.svc.TogglePolicy(ctx, auth.System, p.ID, i%2 == 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if got := policyNames(t, h, token, "(filter: {enabled: true})"); !cmp.Equal(got, []string{"a:0"}) {
+		t.Errorf("after the last toggle: got %v", got)
 	}
 }
