@@ -42,6 +42,8 @@ type Service struct {
 	issuer  *auth.Issuer
 	limiter *auth.LoginLimiter
 	inval   []Invalidator
+
+	policies policyCache
 }
 
 // New returns a service over the store. The token signing secret is read
@@ -103,6 +105,9 @@ type change struct {
 	// paths and routing name cached reads the change makes stale.
 	paths   []string
 	routing bool
+	// policies reports that the change touches policies, so the
+	// in-memory policy list is stale.
+	policies bool
 }
 
 // write runs one mutation: role check, body and audit entry in one
@@ -121,6 +126,11 @@ func (s *Service) write(ctx context.Context, p auth.Principal, need sdwan.Role, 
 		ch.audit.Actor = p.Actor()
 		return q.AddAudit(ctx, &ch.audit)
 	})
+	if ch.policies {
+		// Even when the commit reported an error: it may have landed, and
+		// a needless reread costs little.
+		s.policies.invalidate()
+	}
 	if err != nil {
 		return 0, err
 	}

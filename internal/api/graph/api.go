@@ -75,6 +75,8 @@ type API struct {
 	started time.Time
 	maxBody int64
 
+	policyViews atomic.Pointer[policyViews]
+
 	public  map[string]bool
 	ops     *opMetrics
 	sampler *sampler
@@ -133,7 +135,7 @@ func New(cfg Options) (*API, error) {
 		InitFunc:              a.initWebsocket,
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postJSON{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{}) // for signed-in callers: requireAuth guards __schema
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})

@@ -18,7 +18,9 @@ import (
 
 // BenchmarkGraphQLPolicies1k runs the seed's GetPolicies operation over
 // 1,000 policies through the HTTP handler: authentication, parsing (cached),
-// validation, the store read and the live totals included.
+// validation, the policy list (the service's in-memory copy, which rereads
+// the store after a change or control.PolicyListTTL) and the live totals
+// included.
 func BenchmarkGraphQLPolicies1k(b *testing.B) {
 	h := newHarness(b)
 	ctx := context.Background()

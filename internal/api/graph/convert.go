@@ -103,6 +103,15 @@ func toAvailabilityWindow(w control.AvailabilityWindow) *model.AvailabilityWindo
 
 // toPolicy converts a policy with its live totals.
 func toPolicy(p *sdwan.Policy, t stats.Totals) *model.Policy {
+	out := policyView(p)
+	setTotals(&out, t)
+	return &out
+}
+
+// policyView converts everything of a policy but its live totals. Its
+// MatchCriteria and Actions are never written after, so views of one
+// policy list may share them between requests (policyViews).
+func policyView(p *sdwan.Policy) model.Policy {
 	spec := p.Match.Spec()
 	a := &model.PolicyActions{
 		Kind:    model.ActionKind(strings.ToUpper(string(p.Action.Kind))),
@@ -114,10 +123,9 @@ func toPolicy(p *sdwan.Policy, t stats.Totals) *model.Policy {
 	if p.Action.Preference != "" {
 		a.Preference = ptr(model.PathPreference(strings.ToUpper(string(p.Action.Preference))))
 	}
-	return &model.Policy{
+	return model.Policy{
 		ID: strconv.FormatInt(p.ID, 10), PolicyID: p.ID,
 		Name: p.Name, Description: p.Description, Priority: p.Priority, Enabled: p.Enabled,
-		PacketsMatched: clampInt64(t.Packets), BytesMatched: clampInt64(t.Bytes), ActiveFlows: clampInt64(t.ActiveFlows),
 		MatchCriteria: &model.MatchCriteria{
 			Protocol: strPtr(spec.Protocol), SourceIP: strPtr(spec.SourceIP), DestIP: strPtr(spec.DestIP),
 			SourcePort: strPtr(spec.SourcePort), DestPort: strPtr(spec.DestPort),
@@ -125,6 +133,11 @@ func toPolicy(p *sdwan.Policy, t stats.Totals) *model.Policy {
 		Actions:   a,
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
+}
+
+// setTotals fills in a policy's live figures.
+func setTotals(p *model.Policy, t stats.Totals) {
+	p.PacketsMatched, p.BytesMatched, p.ActiveFlows = clampInt64(t.Packets), clampInt64(t.Bytes), clampInt64(t.ActiveFlows)
 }
 
 // clampInt64 converts a counter for the Int64 scalar, saturating rather

@@ -114,12 +114,18 @@ func (r *policyEventResolver) Policy(ctx context.Context, obj *model.PolicyEvent
 
 // Policies is the resolver for the policies field.
 func (r *queryResolver) Policies(ctx context.Context, filter *model.PolicyFilter, page *model.PageInput) ([]*model.Policy, error) {
-	if _, err := reader(ctx); err != nil {
+	p, err := reader(ctx)
+	if err != nil {
 		return nil, err
 	}
 	var f store.PolicyFilter
 	if filter != nil {
 		f = store.PolicyFilter{Enabled: filter.Enabled, NameContains: deref(filter.NameContains)}
+	}
+	if f.NameContains == "" {
+		// The store's LIKE decides name matches (its case rules differ
+		// between engines); everything else comes from memory.
+		return r.a.listPolicies(ctx, p, f.Enabled, page)
 	}
 	q := r.a.st.Read()
 	ps, err := listAll(page, func(pg store.Page) ([]sdwan.Policy, int, error) { return q.ListPolicies(ctx, f, pg) })

@@ -1,0 +1,109 @@
+package control
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/patronus-sdwan/patronus/internal/auth"
+	"github.com/patronus-sdwan/patronus/internal/sdwan"
+	"github.com/patronus-sdwan/patronus/internal/store"
+)
+
+// PolicyListTTL bounds how long a replica may serve its in-memory policy
+// list without rereading the store. Changes normally reach the list at
+// once (this replica's writes) or within an event's delivery (other
+// replicas'), so the bound matters only when events are lost: a PostgreSQL
+// bridge that reconnects misses the notifications sent meanwhile, and a
+// process writing the database directly publishes none.
+const PolicyListTTL = 5 * time.Second
+
+// PolicyList is every policy in evaluation order (ascending priority) as
+// one read of the store saw it. It is shared by every caller that asks
+// while it is current, so its Policies must not be modified.
+type PolicyList struct {
+	Policies []sdwan.Policy
+
+	gen    uint64    // policyCache.gen when the read began
+	expiry time.Time // when it must be read again regardless
+}
+
+// policyCache keeps the policy list in memory, so listing policies, which
+// the dashboard does on every refresh, reads no rows. Policies change only
+// by an operator's hand, so the list is reread after each change rather
+// than patched.
+//
+// Staleness is tracked by a generation: every change bumps gen, and a list
+// read while gen had another value is not served. The generation is read
+// before the store is, so a change that commits during a read leaves that
+// list already outdated.
+type policyCache struct {
+	gen  atomic.Uint64
+	cur  atomic.Pointer[PolicyList]
+	load sync.Mutex // one reread at a time; the others wait for its result
+}
+
+// invalidate marks the cached list stale.
+func (c *policyCache) invalidate() { c.gen.Add(1) }
+
+// fresh returns the cached list if it is still current at now.
+func (c *policyCache) fresh(now time.Time) *PolicyList {
+	l := c.cur.Load()
+	if l == nil || l.gen != c.gen.Load() || !now.Before(l.expiry) {
+		return nil
+	}
+	return l
+}
+
+// Policies returns every policy in evaluation order, from memory while no
+// change has been made since it was last read (reader, or an edge).
+func (s *Service) Policies(ctx context.Context, p auth.Principal) (*PolicyList, error) {
+	if p.Role != sdwan.RoleEdge {
+		if err := Require(p, sdwan.RoleViewer); err != nil {
+			return nil, err
+		}
+	}
+	c := &s.policies
+	if l := c.fresh(s.now()); l != nil {
+		return l, nil
+	}
+	c.load.Lock()
+	defer c.load.Unlock()
+	now := s.now()
+	if l := c.fresh(now); l != nil {
+		return l, nil // another caller reread it while this one waited
+	}
+	gen := c.gen.Load()
+	ps, err := s.readPolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := &PolicyList{Policies: ps, gen: gen, expiry: now.Add(PolicyListTTL)}
+	c.cur.Store(l)
+	return l, nil
+}
+
+// InvalidatePolicies makes the next Policies call reread the store. The
+// service calls it after each of its own policy changes; whoever hears of
+// another replica's (the API, from the event bus) calls it for those.
+func (s *Service) InvalidatePolicies() { s.policies.invalidate() }
+
+// readPolicies reads the whole list, a page at a time.
+func (s *Service) readPolicies(ctx context.Context) ([]sdwan.Policy, error) {
+	q := s.st.Read()
+	var out []sdwan.Policy
+	for {
+		ps, total, err := q.ListPolicies(ctx, store.PolicyFilter{}, store.Page{Limit: store.MaxLimit, Offset: len(out)})
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = make([]sdwan.Policy, 0, total)
+		}
+		out = append(out, ps...)
+		if len(ps) == 0 || len(out) >= total {
+			return out, nil
+		}
+	}
+}
