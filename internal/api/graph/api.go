@@ -77,7 +77,10 @@ type API struct {
 
 	policyViews atomic.Pointer[policyViews]
 
-	public  map[string]bool
+	public map[string]bool
+	// exec is the generated schema, for the policies list writer
+	// (listwriter.go); nil turns the writer off.
+	exec    *executableSchema
 	ops     *opMetrics
 	sampler *sampler
 	srv     *handler.Server
@@ -124,6 +127,7 @@ func New(cfg Options) (*API, error) {
 
 	es := NewExecutableSchema(Config{Resolvers: &Resolver{a}, Directives: DirectiveRoot{HasRole: hasRole, Public: public}})
 	a.public = publicFields(es.Schema())
+	a.exec, _ = es.(*executableSchema)
 	srv := handler.New(es)
 	keepAlive := cfg.KeepAlive
 	if keepAlive <= 0 {

@@ -149,6 +149,9 @@ func (a *API) requireAuth(ctx context.Context, next graphql.RootResolver) graphq
 		graphql.AddError(ctx, err)
 		return graphql.Null
 	}
+	if m := a.writePolicies(ctx); m != nil {
+		return m
+	}
 	return next(ctx)
 }
 

@@ -19,7 +19,8 @@ import (
 // BenchmarkGraphQLPolicies1k runs the seed's GetPolicies operation over
 // 1,000 policies through the HTTP handler: authentication, parsing (cached),
 // validation, the policy list (the service's in-memory copy, which rereads
-// the store after a change or control.PolicyListTTL) and the live totals
+// the store after a change or control.PolicyListTTL), the live totals and
+// the writing of the answer (the policies list writer, listwriter.go)
 // included.
 func BenchmarkGraphQLPolicies1k(b *testing.B) {
 	h := newHarness(b)
