@@ -62,6 +62,7 @@ func (h *EdgeHub) RunRelay(ctx context.Context) {
 	sub := h.svc.bus.Subscribe(ctx, 256, func(e events.Event) bool {
 		return e.Origin != origin && (e.Kind == events.EdgeAsk || e.Kind == events.EdgeAccepted || e.Kind == events.EdgeAnswer)
 	})
+	h.relaying.Do(func() { close(h.relayReady) })
 	for e := range sub.C() {
 		switch e.Kind {
 		case events.EdgeAsk:

@@ -40,6 +40,8 @@ func TestEdgeAskRelay(t *testing.T) {
 		}()
 	}
 	defer func() { cancel(); <-done; <-done }()
+	<-w.hub.relayReady
+	<-hubB.relayReady
 
 	// Site a's edge streams from replica A.
 	msgs, err := w.hub.Stream(ctx, w.edgeA, "")

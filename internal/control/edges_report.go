@@ -184,7 +184,7 @@ func (h *EdgeHub) ask(ctx context.Context, siteID, id string, m edgeapi.Message)
 		delete(h.checks, id)
 		h.mu.Unlock()
 	}()
-	if conn == nil && !(h.svc.bus.Bridged() && h.relayAsk(ctx, siteID, id, m, pc)) {
+	if conn == nil && (!h.svc.bus.Bridged() || !h.relayAsk(ctx, siteID, id, m, pc)) {
 		return edgeapi.CheckResult{}, fmt.Errorf("%w: no edge connected for site %s; start the site's edge (patronus edge) and try again", sdwan.ErrUnavailable, siteName)
 	}
 	timer := time.NewTimer(h.cfg.CheckTimeout)

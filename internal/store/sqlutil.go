@@ -3,17 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 )
-
-// prefixCols qualifies a comma-separated column list with a table alias.
-func prefixCols(alias, cols string) string {
-	parts := strings.Split(cols, ",")
-	for i, c := range parts {
-		parts[i] = alias + "." + strings.TrimSpace(c)
-	}
-	return strings.Join(parts, ", ")
-}
 
 // listPage counts the rows that from (the query after its column list: FROM,
 // joins and WHERE, with args as its parameters) selects, and returns the
