@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
@@ -197,5 +198,20 @@ func TestClassifyAgreesWithMatches(t *testing.T) {
 				t.Fatalf("round %d: %v first %+v, then %+v", round, k, got, again)
 			}
 		}
+	}
+}
+
+// TestFlowFitsALine checks that a flow takes one cache line, so that a
+// packet reads one line of flows, and that flows start on a line.
+func TestFlowFitsALine(t *testing.T) {
+	if n := unsafe.Sizeof(flow{}); n != 64 {
+		t.Errorf("a flow takes %d bytes, not 64", n)
+	}
+	if n := unsafe.Sizeof(meta{}); 64%n != 0 {
+		t.Errorf("a bucket's metadata takes %d bytes, which straddles cache lines", n)
+	}
+	ft := NewFlowTable(1<<14, 10)
+	if a := uintptr(unsafe.Pointer(&ft.flows[0][0])); a%64 != 0 {
+		t.Errorf("flows start at %#x, inside a cache line", a)
 	}
 }

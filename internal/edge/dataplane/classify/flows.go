@@ -12,17 +12,22 @@ import (
 // ways slots of the bucket its hash picks.
 const ways = 4
 
-// flow is what the table remembers of one flow: 64 bytes, one cache line.
+// flow is what the table remembers of one flow: 64 bytes, one cache line
+// (TestFlowFitsALine). The key is held field by field rather than as an
+// sdwan.FlowKey, whose padding would push the flow past 64 bytes, into two
+// lines.
 type flow struct {
-	key   sdwan.FlowKey // 38 bytes with padding
-	path  int16         // path handle carrying the flow, or NoPath
-	slot  int32         // decision slot in the table generation gen
-	pol   int32         // policy index in the table generation gen
-	gen   uint32        // Table.Gen (rules) that slot and pol refer to
-	epoch uint32        // the slot's epoch when the flow was pinned
-	fp    uint32        // fingerprint of the policy and its action
-	ver   uint32        // the slot's version when last checked
-	spare uint32        // unused but by prefetch
+	src, dst     [16]byte // the key
+	sport, dport uint16
+	proto        uint8
+	spare        uint8  // unused but by prefetch
+	path         int16  // path handle carrying the flow, or NoPath
+	slot         int32  // decision slot in the table generation gen
+	pol          int32  // policy index in the table generation gen
+	gen          uint32 // Table.Gen (rules) that slot and pol refer to
+	epoch        uint32 // the slot's epoch when the flow was pinned
+	fp           uint32 // fingerprint of the policy and its action
+	ver          uint32 // the slot's version when last checked
 }
 
 // meta is a bucket's hash tags and last-packet ticks, 32 bytes, so that
@@ -81,10 +86,10 @@ func (t *FlowTable) hash(k *sdwan.FlowKey) uint64 {
 	return mix(s0^t.seed[0], s1^d1^0x9e3779b97f4a7c15) ^ mix(d0^t.seed[1], pp^t.seed[2])
 }
 
-// sameKey compares keys field by field, which the compiler inlines as a
-// few word compares; == on the struct calls memequal.
-func sameKey(a, b *sdwan.FlowKey) bool {
-	return a.Src == b.Src && a.Dst == b.Dst && a.SrcPort == b.SrcPort && a.DstPort == b.DstPort && a.Proto == b.Proto
+// holds reports whether f is the flow of k. It compares field by field,
+// which the compiler inlines as a few word compares.
+func (f *flow) holds(k *sdwan.FlowKey) bool {
+	return f.src == k.Src && f.dst == k.Dst && f.sport == k.SrcPort && f.dport == k.DstPort && f.proto == k.Proto
 }
 
 // slotRef names a way of a bucket.
@@ -110,7 +115,7 @@ func (t *FlowTable) find(k *sdwan.FlowKey, now uint32) (*flow, slotRef, bool) {
 	tag := uint32(h>>32) | 1
 	if w := m.way(tag); w < ways {
 		f := &t.flows[bi][w]
-		if !sameKey(&f.key, k) {
+		if !f.holds(k) {
 			// Another key with the same tag (one in 2^31): look at every way.
 			return t.findSlow(k, now, bi, tag)
 		}
@@ -157,7 +162,7 @@ func (m *meta) oldest(now uint32) int {
 func (t *FlowTable) findSlow(k *sdwan.FlowKey, now uint32, bi uint64, tag uint32) (*flow, slotRef, bool) {
 	m := &t.meta[bi]
 	for i := range ways {
-		if f := &t.flows[bi][i]; m.tags[i] == tag && sameKey(&f.key, k) {
+		if f := &t.flows[bi][i]; m.tags[i] == tag && f.holds(k) {
 			if now-m.seen[i] <= t.idle {
 				m.seen[i] = now
 				return f, slotRef{}, true
@@ -187,7 +192,7 @@ func (t *FlowTable) claim(r slotRef, k *sdwan.FlowKey, now uint32) *flow {
 	w := r.way & (ways - 1)
 	m.tags[w], m.seen[w] = r.tag, now
 	f := &t.flows[r.b][w]
-	f.key = *k
+	f.src, f.dst, f.sport, f.dport, f.proto = k.Src, k.Dst, k.SrcPort, k.DstPort, k.Proto
 	return f
 }
 
