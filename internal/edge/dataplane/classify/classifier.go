@@ -106,9 +106,6 @@ func (c *Classifier) Classify(k *sdwan.FlowKey, t *Table, now uint32) Result {
 		f.path, f.epoch = int16(s.Path), s.Epoch
 		return Result{PolicyID: t.Rules.ids[f.pol], Path: s.Path, Drop: s.Drop, Moved: moved}
 	}
-	if !ok {
-		c.flows.prefetch(ref)
-	}
 	pol, peer := t.Rules.Lookup(k)
 	pi := t.Rules.index(pol)
 	id, fp := t.Rules.ids[pi], t.Rules.fps[pi]

@@ -13,21 +13,16 @@ import (
 const ways = 4
 
 // flow is what the table remembers of one flow: 64 bytes, one cache line
-// (TestFlowFitsALine). The key is held field by field rather than as an
-// sdwan.FlowKey, whose padding would push the flow past 64 bytes, into two
-// lines.
+// (TestFlowFitsALine).
 type flow struct {
-	src, dst     [16]byte // the key
-	sport, dport uint16
-	proto        uint8
-	spare        uint8  // unused but by prefetch
-	path         int16  // path handle carrying the flow, or NoPath
-	slot         int32  // decision slot in the table generation gen
-	pol          int32  // policy index in the table generation gen
-	gen          uint32 // Table.Gen (rules) that slot and pol refer to
-	epoch        uint32 // the slot's epoch when the flow was pinned
-	fp           uint32 // fingerprint of the policy and its action
-	ver          uint32 // the slot's version when last checked
+	key   sdwan.FlowKey // 38 bytes with padding
+	path  int16         // path handle carrying the flow, or NoPath
+	slot  int32         // decision slot in the table generation gen
+	pol   int32         // policy index in the table generation gen
+	gen   uint32        // Table.Gen (rules) that slot and pol refer to
+	epoch uint32        // the slot's epoch when the flow was pinned
+	fp    uint32        // fingerprint of the policy and its action
+	ver   uint32        // the slot's version when last checked
 }
 
 // meta is a bucket's hash tags and last-packet ticks, 32 bytes, so that
@@ -87,9 +82,10 @@ func (t *FlowTable) hash(k *sdwan.FlowKey) uint64 {
 }
 
 // holds reports whether f is the flow of k. It compares field by field,
-// which the compiler inlines as a few word compares.
+// which the compiler inlines as a few word compares; == on the struct
+// calls memequal.
 func (f *flow) holds(k *sdwan.FlowKey) bool {
-	return f.src == k.Src && f.dst == k.Dst && f.sport == k.SrcPort && f.dport == k.DstPort && f.proto == k.Proto
+	return f.key.Src == k.Src && f.key.Dst == k.Dst && f.key.SrcPort == k.SrcPort && f.key.DstPort == k.DstPort && f.key.Proto == k.Proto
 }
 
 // slotRef names a way of a bucket.
@@ -173,16 +169,6 @@ func (t *FlowTable) findSlow(k *sdwan.FlowKey, now uint32, bi uint64, tag uint32
 	return nil, slotRef{bi, m.oldest(now), tag}, false
 }
 
-// prefetch starts fetching the line of the way r, which a new flow is
-// about to claim, for writing: the line is often in memory, and the fetch
-// then overlaps the policy lookup that comes before claim, rather than
-// holding back the stores that follow claim's. It writes the line's spare
-// word, which changes nothing for the flow there, should the new flow not
-// be claimed after all.
-func (t *FlowTable) prefetch(r slotRef) {
-	t.flows[r.b][r.way&(ways-1)].spare = 0
-}
-
 // claim takes the way r for the flow of k, its first packet at now, and
 // returns it with k's key. The caller must set every other field: they
 // still hold the evicted flow's decision, as clearing them first would
@@ -192,7 +178,7 @@ func (t *FlowTable) claim(r slotRef, k *sdwan.FlowKey, now uint32) *flow {
 	w := r.way & (ways - 1)
 	m.tags[w], m.seen[w] = r.tag, now
 	f := &t.flows[r.b][w]
-	f.src, f.dst, f.sport, f.dport, f.proto = k.Src, k.Dst, k.SrcPort, k.DstPort, k.Proto
+	f.key = *k
 	return f
 }
 
