@@ -7,19 +7,6 @@ import (
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 )
 
-// sets writes to off the offsets of the bitmaps that k's protocol and ports
-// allow, and returns how many: one when they are crossed, three otherwise.
-func (d *portDims) sets(k *sdwan.FlowKey, off *[5]uint32) int {
-	c := uint32(d.class[k.Proto])
-	di, si := d.dst.interval(k.DstPort), d.src.interval(k.SrcPort)
-	if d.crossed != nil {
-		off[0] = d.crossed[(c*d.dst.n+di)*d.src.n+si]
-		return 1
-	}
-	off[0], off[1], off[2] = d.proto[c], d.dstSets[di], d.srcSets[si]
-	return 3
-}
-
 // portDims builds the protocol and port dimensions, crossed when the
 // product of their sizes allows.
 func (b *builder) portDims() portDims {

@@ -212,8 +212,9 @@ func (r *Rules) index(pol int) int {
 // does) and the peer whose prefixes hold k's destination (NoPeer if none).
 // It does not allocate.
 func (r *Rules) Lookup(k *sdwan.FlowKey) (policy, peer int) {
-	var off [5]uint32 // bitmaps to AND
-	n := r.ports.sets(k, &off)
+	d := &r.ports
+	c := uint32(d.class[k.Proto])
+	di, si := d.dst.interval(k.DstPort), d.src.interval(k.SrcPort)
 	var dst, src ival
 	if isV4Mapped(&k.Dst) {
 		dst = r.dst4.iv[r.dst4.find(binary.BigEndian.Uint32(k.Dst[12:]))]
@@ -225,11 +226,10 @@ func (r *Rules) Lookup(k *sdwan.FlowKey) (policy, peer int) {
 	} else {
 		src = r.src6.iv[r.src6.find(split128(&k.Src))]
 	}
-	off[n], off[n+1] = dst.set, src.set
-	if n == 1 {
-		return r.first3(off[0], off[1], off[2]), int(dst.peer)
+	if d.crossed != nil {
+		return r.first3(d.crossed[(c*d.dst.n+di)*d.src.n+si], dst.set, src.set), int(dst.peer)
 	}
-	return r.first(off[:n+2]), int(dst.peer)
+	return r.first5(d.proto[c], d.dstSets[di], d.srcSets[si], dst.set, src.set), int(dst.peer)
 }
 
 // first3 returns the first bit set in all three bitmaps at offsets a, b
@@ -247,15 +247,15 @@ func (r *Rules) first3(a, b, c uint32) int {
 	return NoPolicy
 }
 
-// first returns the first bit set in all the bitmaps at offs, or NoPolicy.
-func (r *Rules) first(offs []uint32) int {
-	for j := range r.words {
-		v := ^uint64(0)
-		for _, o := range offs {
-			v &= r.sets[o+j]
-		}
-		if v != 0 {
-			return int(j)*64 + bits.TrailingZeros64(v)
+// first5 is first3 for five bitmaps, when protocol and ports are not
+// crossed.
+func (r *Rules) first5(a, b, c, d, e uint32) int {
+	w := r.words
+	x, y, z, u, v := r.sets[a:a+w], r.sets[b:b+w], r.sets[c:c+w], r.sets[d:d+w], r.sets[e:e+w]
+	y, z, u, v = y[:len(x)], z[:len(x)], u[:len(x)], v[:len(x)]
+	for j := range x {
+		if m := x[j] & y[j] & z[j] & u[j] & v[j]; m != 0 {
+			return j*64 + bits.TrailingZeros64(m)
 		}
 	}
 	return NoPolicy
