@@ -72,15 +72,6 @@ func mix(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-func (t *FlowTable) hash(k *sdwan.FlowKey) uint64 {
-	s0 := binary.LittleEndian.Uint64(k.Src[:8])
-	s1 := binary.LittleEndian.Uint64(k.Src[8:])
-	d0 := binary.LittleEndian.Uint64(k.Dst[:8])
-	d1 := binary.LittleEndian.Uint64(k.Dst[8:])
-	pp := uint64(k.SrcPort)<<24 | uint64(k.DstPort)<<8 | uint64(k.Proto)
-	return mix(s0^t.seed[0], s1^d1^0x9e3779b97f4a7c15) ^ mix(d0^t.seed[1], pp^t.seed[2])
-}
-
 // holds reports whether f is the flow of k. It compares field by field,
 // which the compiler inlines as a few word compares; == on the struct
 // calls memequal.
@@ -105,7 +96,14 @@ type slotRef struct {
 // flow's packet often waits for from memory, would also throw away the
 // policy lookup the processor runs meanwhile.
 func (t *FlowTable) find(k *sdwan.FlowKey, now uint32) (*flow, slotRef, bool) {
-	h := t.hash(k)
+	// The hash, written here rather than in a function, which the
+	// compiler would not inline.
+	s0 := binary.LittleEndian.Uint64(k.Src[:8])
+	s1 := binary.LittleEndian.Uint64(k.Src[8:])
+	d0 := binary.LittleEndian.Uint64(k.Dst[:8])
+	d1 := binary.LittleEndian.Uint64(k.Dst[8:])
+	pp := uint64(k.SrcPort)<<24 | uint64(k.DstPort)<<8 | uint64(k.Proto)
+	h := mix(s0^t.seed[0], s1^d1^0x9e3779b97f4a7c15) ^ mix(d0^t.seed[1], pp^t.seed[2])
 	bi := h & t.mask
 	m := &t.meta[bi]
 	tag := uint32(h>>32) | 1
