@@ -2,32 +2,21 @@ package classify
 
 import (
 	"slices"
+	"strings"
 	"unsafe"
 
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 )
 
 // portDims builds the protocol and port dimensions, crossed when the
-// product of their sizes allows.
+// limits allow.
 func (b *builder) portDims() portDims {
 	var d portDims
 	protos := b.protoClasses(&d.class)
 	var dsts, srcs [][]uint64
 	d.dst, dsts = b.ports(func(m *sdwan.Match) []sdwan.PortRange { return m.DstPorts })
 	d.src, srcs = b.ports(func(m *sdwan.Match) []sdwan.PortRange { return m.SrcPorts })
-	if n := len(protos) * len(dsts) * len(srcs); n <= b.maxCrossed {
-		d.crossed = make([]uint32, 0, n)
-		s := b.newSet()
-		for _, p := range protos {
-			for _, ds := range dsts {
-				for _, ss := range srcs {
-					for j := range s {
-						s[j] = p[j] & ds[j] & ss[j]
-					}
-					d.crossed = append(d.crossed, b.intern(s))
-				}
-			}
-		}
+	if d.crossed = b.crossed(protos, dsts, srcs); d.crossed != nil {
 		return d
 	}
 	internAll := func(sets [][]uint64) []uint32 {
@@ -39,6 +28,50 @@ func (b *builder) portDims() portDims {
 	}
 	d.proto, d.dstSets, d.srcSets = internAll(protos), internAll(dsts), internAll(srcs)
 	return d
+}
+
+// crossed returns the offset of the AND of every protocol class's, every
+// destination port interval's and every source port interval's bitmaps, in
+// that order, or nil if the product is past b's limits.
+func (b *builder) crossed(protos, dsts, srcs [][]uint64) []uint32 {
+	n := len(protos) * len(dsts) * len(srcs)
+	if n > b.cross.entries {
+		return nil
+	}
+	// Collect the distinct bitmaps apart from b, which must not keep any
+	// should the product prove too large.
+	var distinct [][]uint64
+	seen := map[string]uint32{}
+	idx := make([]uint32, 0, n)
+	s := b.newSet()
+	key := unsafe.String((*byte)(unsafe.Pointer(&s[0])), len(s)*8) // s's bytes, as they change
+	for _, p := range protos {
+		for _, ds := range dsts {
+			for _, ss := range srcs {
+				for j := range s {
+					s[j] = p[j] & ds[j] & ss[j]
+				}
+				i, ok := seen[key]
+				if !ok {
+					if (len(distinct)+1)*len(key) > b.cross.bytes {
+						return nil
+					}
+					i = uint32(len(distinct))
+					seen[strings.Clone(key)] = i
+					distinct = append(distinct, slices.Clone(s))
+				}
+				idx = append(idx, i)
+			}
+		}
+	}
+	offs := make([]uint32, len(distinct))
+	for i, s := range distinct {
+		offs[i] = b.intern(s)
+	}
+	for i, x := range idx {
+		idx[i] = offs[x]
+	}
+	return idx
 }
 
 // protoClasses numbers the protocols by the set of policies they allow (a

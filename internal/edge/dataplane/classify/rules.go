@@ -55,10 +55,13 @@ type portDims struct {
 	proto, dstSets, srcSets []uint32
 }
 
-// maxCrossed bounds the cross product of protocol classes and port
-// intervals: beyond it (hundreds of protocols or port ranges along both
-// ports), the bitmaps would cost more memory than ANDing saves time.
-const maxCrossed = 1 << 16
+// crossLimits bound the cross product of protocol classes and port
+// intervals: its entries, and the bytes of its distinct bitmaps. Beyond
+// them (hundreds of protocols or port ranges along both ports), the
+// bitmaps would cost more memory than ANDing them at lookup costs time.
+type crossLimits struct{ entries, bytes int }
+
+var defaultCrossLimits = crossLimits{entries: 1 << 16, bytes: 4 << 20}
 
 // portDim maps a port to its elementary interval. The table holds 16-bit
 // interval numbers so that it takes 128 KiB of cache rather than 256.
@@ -160,12 +163,12 @@ func cmp128(x, y [2]uint64) int {
 // Compile compiles the enabled policies (ordered by priority; disabled ones
 // are left out) and the prefixes of each peer (by peer index) into Rules.
 func Compile(policies []sdwan.Policy, peers [][]netip.Prefix) (*Rules, error) {
-	return compile(policies, peers, maxCrossed)
+	return compile(policies, peers, defaultCrossLimits)
 }
 
-// compile is Compile with the bound on the protocol and ports' cross
+// compile is Compile with the bounds on the protocol and ports' cross
 // product as a parameter, for tests of the lookup without it.
-func compile(policies []sdwan.Policy, peers [][]netip.Prefix, maxCrossed int) (*Rules, error) {
+func compile(policies []sdwan.Policy, peers [][]netip.Prefix, cross crossLimits) (*Rules, error) {
 	ps := make([]sdwan.Policy, 0, len(policies))
 	for _, p := range policies {
 		if p.Enabled {
@@ -184,7 +187,7 @@ func compile(policies []sdwan.Policy, peers [][]netip.Prefix, maxCrossed int) (*
 	for i, p := range ps {
 		r.ids[i], r.fps[i] = p.ID, fingerprint(p.ID, p.Action)
 	}
-	b := &builder{r: r, index: map[string]uint32{}, maxCrossed: maxCrossed}
+	b := &builder{r: r, index: map[string]uint32{}, cross: cross}
 	r.ports = b.portDims()
 	dstOf := func(m *sdwan.Match) []netip.Prefix { return m.DstPrefixes }
 	srcOf := func(m *sdwan.Match) []netip.Prefix { return m.SrcPrefixes }
@@ -280,10 +283,10 @@ func fingerprint(id int64, a sdwan.Action) uint32 {
 
 // builder interns bitmaps while Compile builds the dimensions.
 type builder struct {
-	r          *Rules
-	sets       []uint64
-	index      map[string]uint32
-	maxCrossed int
+	r     *Rules
+	sets  []uint64
+	index map[string]uint32
+	cross crossLimits
 }
 
 func (b *builder) newSet() []uint64 { return make([]uint64, b.r.words) }

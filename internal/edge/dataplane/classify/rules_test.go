@@ -148,20 +148,25 @@ func randomKey(rng *rand.Rand) sdwan.FlowKey {
 // crossed into one bitmap and without.
 func TestLookupAgreesWithMatches(t *testing.T) {
 	for _, tc := range []struct {
-		name       string
-		maxCrossed int
-	}{{"crossed", maxCrossed}, {"separate", 0}} {
+		name    string
+		limits  crossLimits
+		crossed bool
+	}{
+		{"crossed", defaultCrossLimits, true},
+		{"too many entries", crossLimits{entries: 0, bytes: 1 << 30}, false},
+		{"too many bytes", crossLimits{entries: 1 << 30, bytes: 0}, false},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			peers := [][]netip.Prefix{pfx("10.0.0.0/8", "2001:db8::/32"), pfx("10.1.2.0/24"), pfx("10.1.2.3/32", "2001:db8:1::/48")}
 			for round := range 50 {
 				ps := randomPolicies(rng, 1+rng.IntN(150))
-				r, err := compile(ps, peers, tc.maxCrossed)
+				r, err := compile(ps, peers, tc.limits)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if crossed := r.ports.crossed != nil; crossed != (tc.maxCrossed > 0) {
-					t.Fatalf("round %d: crossed %v with a bound of %d", round, crossed, tc.maxCrossed)
+				if crossed := r.ports.crossed != nil; crossed != tc.crossed {
+					t.Fatalf("round %d: crossed %v under %+v", round, crossed, tc.limits)
 				}
 				for range 400 {
 					checkLookup(t, r, ps, peers, randomKey(rng))
