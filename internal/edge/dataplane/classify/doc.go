@@ -15,8 +15,9 @@
 // same answer as sdwan.Match.Matches taken in priority order. Protocol and
 // ports are crossed at compile time, one bitmap per (protocol class,
 // destination port interval, source port interval), so a lookup ANDs three
-// bitmaps rather than five. The destination intervals also carry the remote site whose
-// prefixes cover them (longest prefix wins), so routing costs nothing extra.
+// bitmaps rather than five. The destination intervals also carry the remote
+// site whose prefixes cover them (longest prefix wins), so routing costs
+// nothing extra.
 //
 // Decisions are per flow and sticky: the FlowTable remembers each 5-tuple's
 // policy and path, and a packet of a known flow costs one hash and one bucket
