@@ -1,8 +1,10 @@
 package classify
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
@@ -96,5 +98,120 @@ func TestFlowTableBoundedAndIdle(t *testing.T) {
 	}
 	if _, _, ok := ft.find(&k, 1010); ok {
 		t.Fatal("flow idle past the timeout is still found")
+	}
+}
+
+// TestFlowTableEvictsLeastRecentlyUsed fills the one bucket of a table of
+// four flows: empty ways go first, then the way whose latest packet is
+// oldest.
+func TestFlowTableEvictsLeastRecentlyUsed(t *testing.T) {
+	ft := NewFlowTable(ways, 1000)
+	k := func(i int) sdwan.FlowKey { return key("10.1.0.1", "10.2.0.1", uint16(i), 80, sdwan.ProtoTCP) }
+	insert := func(i int, now uint32) {
+		t.Helper()
+		ki := k(i)
+		if _, _, ok := ft.find(&ki, now); ok {
+			t.Fatalf("flow %d found before it is inserted", i)
+		}
+		_, ref, _ := ft.find(&ki, now)
+		ft.claim(ref, &ki, now).path = int16(i)
+	}
+	present := func(now uint32, want ...int) {
+		t.Helper()
+		var got []int
+		for i := range 8 {
+			ki := k(i)
+			if f, _, ok := ft.find(&ki, now); ok {
+				if int(f.path) != i {
+					t.Fatalf("flow %d holds flow %d's path", i, f.path)
+				}
+				got = append(got, i)
+			}
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("flows in the table at %d (-want +got):\n%s", now, d)
+		}
+	}
+	for i := range ways {
+		insert(i, uint32(10+i))
+	}
+	present(20, 0, 1, 2, 3) // every find counts a packet, at 20
+	k0, k2, k3 := k(0), k(2), k(3)
+	ft.find(&k0, 30)
+	ft.find(&k2, 31)
+	ft.find(&k3, 32)
+	insert(4, 33) // flow 1, last seen at 20, goes
+	present(40, 0, 2, 3, 4)
+	ft.find(&k0, 50)
+	insert(5, 51) // flows 4, 2, 3 (by way) were last seen at 40: 4 goes
+	present(60, 0, 2, 3, 5)
+}
+
+// TestFlowTableSharedTag puts two keys of one tag in a bucket: each is
+// still told from the other.
+func TestFlowTableSharedTag(t *testing.T) {
+	ft := NewFlowTable(ways, 1000)
+	a := key("10.1.0.1", "10.2.0.1", 1, 80, sdwan.ProtoTCP)
+	b := key("10.1.0.1", "10.2.0.1", 2, 80, sdwan.ProtoTCP)
+	_, ref, _ := ft.find(&a, 1)
+	ft.claim(ref, &b, 1).path = 2 // b under a's tag, in the first way
+	if _, _, ok := ft.find(&a, 2); ok {
+		t.Fatal("a found under its tag, in b's way")
+	}
+	_, ref, _ = ft.find(&a, 3)
+	if ref.way == 0 {
+		t.Fatal("a new flow evicts the way last seen most recently")
+	}
+	ft.claim(ref, &a, 3).path = 1
+	if f, _, ok := ft.find(&a, 4); !ok || f.path != 1 {
+		t.Fatalf("a not found past b of the same tag: %+v", f)
+	}
+}
+
+// TestClassifyAgreesWithMatches classifies random flows under random
+// policies: a new flow gets the policy that sdwan.Match.Matches picks in
+// priority order, and keeps its decision on its next packets.
+func TestClassifyAgreesWithMatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	peers := [][]netip.Prefix{pfx("10.0.0.0/8", "2001:db8::/32"), pfx("10.1.2.0/24")}
+	for round := range 20 {
+		ps := randomPolicies(rng, 1+rng.IntN(300))
+		r, err := Compile(ps, peers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slots := (len(r.Policies()) + 1) * len(peers)
+		tb := &Table{Rules: r, Peers: len(peers), Slots: make([]Slot, slots), Eligible: make([]uint64, slots), EligibleWords: 1, Gen: 1}
+		for s := range slots {
+			tb.Slots[s].Path = int32(s % 3)
+			tb.SetEligible(s, int32(s%3))
+		}
+		c := NewClassifier(NewFlowTable(64, 1000))
+		for i := range 500 {
+			k := randomKey(rng)
+			got := c.Classify(&k, tb, uint32(i))
+			id, peer := reference(ps, peers, k)
+			if got.PolicyID != id || got.NoRoute != (peer == NoPeer) {
+				t.Fatalf("round %d: Classify(%v) = %+v; Matches says policy %d, peer %d", round, k, got, id, peer)
+			}
+			if again := c.Classify(&k, tb, uint32(i)); !got.NoRoute && (again.New || again.Path != got.Path || again.PolicyID != id) {
+				t.Fatalf("round %d: %v first %+v, then %+v", round, k, got, again)
+			}
+		}
+	}
+}
+
+// TestFlowFitsALine checks that a flow takes one cache line, so that a
+// packet reads one line of flows, and that flows start on a line.
+func TestFlowFitsALine(t *testing.T) {
+	if n := unsafe.Sizeof(flow{}); n != 64 {
+		t.Errorf("a flow takes %d bytes, not 64", n)
+	}
+	if n := unsafe.Sizeof(meta{}); 64%n != 0 {
+		t.Errorf("a bucket's metadata takes %d bytes, which straddles cache lines", n)
+	}
+	ft := NewFlowTable(1<<14, 10)
+	if a := uintptr(unsafe.Pointer(&ft.flows[0][0])); a%64 != 0 {
+		t.Errorf("flows start at %#x, inside a cache line", a)
 	}
 }

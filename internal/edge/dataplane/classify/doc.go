@@ -9,11 +9,15 @@
 // field of the 5-tuple the value space is cut into elementary intervals, and
 // each interval carries the set of policies that field allows, as a bitmap in
 // priority order. A lookup finds one interval per field (a table index for
-// protocol and ports, a short binary search for addresses), ANDs the bitmaps
-// word by word and stops at the first set bit: the highest-priority policy
-// that matches every field, the same answer as sdwan.Match.Matches taken in
-// priority order. The destination intervals also carry the remote site whose
-// prefixes cover them (longest prefix wins), so routing costs nothing extra.
+// protocol and ports, a DIR-16-8-8 table for IPv4 addresses, a short binary
+// search for IPv6 ones), ANDs the bitmaps word by word and stops at the
+// first set bit: the highest-priority policy that matches every field, the
+// same answer as sdwan.Match.Matches taken in priority order. Protocol and
+// ports are crossed at compile time, one bitmap per (protocol class,
+// destination port interval, source port interval), so a lookup ANDs three
+// bitmaps rather than five. The destination intervals also carry the remote
+// site whose prefixes cover them (longest prefix wins), so routing costs
+// nothing extra.
 //
 // Decisions are per flow and sticky: the FlowTable remembers each 5-tuple's
 // policy and path, and a packet of a known flow costs one hash and one bucket

@@ -12,7 +12,8 @@ import (
 // ways slots of the bucket its hash picks.
 const ways = 4
 
-// flow is what the table remembers of one flow: 64 bytes, one cache line.
+// flow is what the table remembers of one flow: 64 bytes, one cache line
+// (TestFlowFitsALine).
 type flow struct {
 	key   sdwan.FlowKey // 38 bytes with padding
 	path  int16         // path handle carrying the flow, or NoPath
@@ -22,7 +23,6 @@ type flow struct {
 	epoch uint32        // the slot's epoch when the flow was pinned
 	fp    uint32        // fingerprint of the policy and its action
 	ver   uint32        // the slot's version when last checked
-	_     [4]byte
 }
 
 // meta is a bucket's hash tags and last-packet ticks, 32 bytes, so that
@@ -72,19 +72,11 @@ func mix(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-func (t *FlowTable) hash(k *sdwan.FlowKey) uint64 {
-	s0 := binary.LittleEndian.Uint64(k.Src[:8])
-	s1 := binary.LittleEndian.Uint64(k.Src[8:])
-	d0 := binary.LittleEndian.Uint64(k.Dst[:8])
-	d1 := binary.LittleEndian.Uint64(k.Dst[8:])
-	pp := uint64(k.SrcPort)<<24 | uint64(k.DstPort)<<8 | uint64(k.Proto)
-	return mix(s0^t.seed[0], s1^d1^0x9e3779b97f4a7c15) ^ mix(d0^t.seed[1], pp^t.seed[2])
-}
-
-// sameKey compares keys field by field, which the compiler inlines as a
-// few word compares; == on the struct calls memequal.
-func sameKey(a, b *sdwan.FlowKey) bool {
-	return a.Src == b.Src && a.Dst == b.Dst && a.SrcPort == b.SrcPort && a.DstPort == b.DstPort && a.Proto == b.Proto
+// holds reports whether f is the flow of k. It compares field by field,
+// which the compiler inlines as a few word compares; == on the struct
+// calls memequal.
+func (f *flow) holds(k *sdwan.FlowKey) bool {
+	return f.key.Src == k.Src && f.key.Dst == k.Dst && f.key.SrcPort == k.SrcPort && f.key.DstPort == k.DstPort && f.key.Proto == k.Proto
 }
 
 // slotRef names a way of a bucket.
@@ -97,44 +89,94 @@ type slotRef struct {
 // find returns the live flow of k, its packet counted at now, and true;
 // or false and the way a new flow of k should take (an empty, idle or least
 // recently used one), to be claimed with claim.
+//
+// The way a new flow evicts is found by arithmetic rather than branches:
+// which way is oldest is random, so branches on it would mispredict about
+// once a packet, and a misprediction on the bucket's metadata, which a new
+// flow's packet often waits for from memory, would also throw away the
+// policy lookup the processor runs meanwhile.
 func (t *FlowTable) find(k *sdwan.FlowKey, now uint32) (*flow, slotRef, bool) {
-	h := t.hash(k)
+	// The hash, written here rather than in a function, which the
+	// compiler would not inline.
+	s0 := binary.LittleEndian.Uint64(k.Src[:8])
+	s1 := binary.LittleEndian.Uint64(k.Src[8:])
+	d0 := binary.LittleEndian.Uint64(k.Dst[:8])
+	d1 := binary.LittleEndian.Uint64(k.Dst[8:])
+	pp := uint64(k.SrcPort)<<24 | uint64(k.DstPort)<<8 | uint64(k.Proto)
+	h := mix(s0^t.seed[0], s1^d1^0x9e3779b97f4a7c15) ^ mix(d0^t.seed[1], pp^t.seed[2])
 	bi := h & t.mask
 	m := &t.meta[bi]
 	tag := uint32(h>>32) | 1
-	victim, oldest := -1, uint32(0)
-	for i := range ways {
-		switch m.tags[i] {
-		case tag:
-			if f := &t.flows[bi][i]; sameKey(&f.key, k) {
-				if now-m.seen[i] <= t.idle {
-					m.seen[i] = now
-					return f, slotRef{}, true
-				}
-				// Expired: its way is the one to reuse, so that a key is
-				// never in the table twice.
-				return nil, slotRef{bi, i, tag}, false
-			}
-		case 0:
-			if victim < 0 || oldest != ^uint32(0) {
-				victim, oldest = i, ^uint32(0)
-			}
-			continue
+	if w := m.way(tag); w < ways {
+		f := &t.flows[bi][w]
+		if !f.holds(k) {
+			// Another key with the same tag (one in 2^31): look at every way.
+			return t.findSlow(k, now, bi, tag)
 		}
-		if age := now - m.seen[i]; victim < 0 || age > oldest {
-			victim, oldest = i, age
+		if now-m.seen[w] <= t.idle {
+			m.seen[w] = now
+			return f, slotRef{}, true
 		}
+		// Expired: its way is the one to reuse, so that a key is never in
+		// the table twice.
+		return nil, slotRef{bi, w, tag}, false
 	}
-	return nil, slotRef{bi, victim, tag}, false
+	return nil, slotRef{bi, m.oldest(now), tag}, false
 }
 
-// claim takes the way r for the flow of k and returns it, zeroed but for
-// the key.
+// way returns the first way tagged tag, or ways if there is none.
+//
+// Unlike oldest it branches: the processor then guesses the way, and
+// starts loading the flow before the tags arrive; a new flow's packet
+// matches no tag, which it predicts right.
+func (m *meta) way(tag uint32) int {
+	for i := range ways {
+		if m.tags[i] == tag {
+			return i
+		}
+	}
+	return ways
+}
+
+// oldest returns the way a new flow takes: the first empty way, or else the
+// first of those whose latest packet is oldest. It is written out for four
+// ways.
+func (m *meta) oldest(now uint32) int {
+	// Each way's age, the greatest for an empty way, above its number
+	// counted from the last, so that the maximum is the first oldest way.
+	key := func(i int) uint64 {
+		empty := (uint64(m.tags[i]) - 1) >> 63
+		age := uint64(now-m.seen[i]) | -empty&0xffffffff
+		return age<<2 | uint64(ways-1-i)
+	}
+	return ways - 1 - int(max(key(0), key(1), key(2), key(3))&(ways-1))
+}
+
+// findSlow is find when a way holds k's tag but not k.
+func (t *FlowTable) findSlow(k *sdwan.FlowKey, now uint32, bi uint64, tag uint32) (*flow, slotRef, bool) {
+	m := &t.meta[bi]
+	for i := range ways {
+		if f := &t.flows[bi][i]; m.tags[i] == tag && f.holds(k) {
+			if now-m.seen[i] <= t.idle {
+				m.seen[i] = now
+				return f, slotRef{}, true
+			}
+			return nil, slotRef{bi, i, tag}, false
+		}
+	}
+	return nil, slotRef{bi, m.oldest(now), tag}, false
+}
+
+// claim takes the way r for the flow of k, its first packet at now, and
+// returns it with k's key. The caller must set every other field: they
+// still hold the evicted flow's decision, as clearing them first would
+// only store twice what the caller stores anyway.
 func (t *FlowTable) claim(r slotRef, k *sdwan.FlowKey, now uint32) *flow {
 	m := &t.meta[r.b]
-	m.tags[r.way], m.seen[r.way] = r.tag, now
-	f := &t.flows[r.b][r.way]
-	*f = flow{key: *k}
+	w := r.way & (ways - 1)
+	m.tags[w], m.seen[w] = r.tag, now
+	f := &t.flows[r.b][w]
+	f.key = *k
 	return f
 }
 

@@ -22,37 +22,59 @@ const NoPeer = -1
 
 // Rules are policies and remote sites' prefixes compiled for lookup. They
 // are immutable and safe for concurrent use.
+//
+// No bitmap has a bit set past the last policy, so the first set bit of an
+// AND is always a policy index.
 type Rules struct {
 	policies []sdwan.Policy // enabled policies, in priority order
 	ids      []int64        // policy ID by index, with 0 for NoPolicy last
 	fps      []uint32       // fingerprint of each policy and its action, likewise
-	words    int            // bitmap length in 64-bit words
+	words    uint32         // bitmap length in 64-bit words
 
-	proto   [256]uint32 // protocol -> offset of its bitmap in sets
-	dstPort portDim
-	srcPort portDim
-	dst4    addrDim4
-	src4    addrDim4
-	dst6    addrDim6
-	src6    addrDim6
-	sets    []uint64 // every distinct bitmap, words long each
-	allOnes uint32   // offset of the bitmap of every policy
+	ports portDims
+	dst4  addrDim4
+	src4  addrDim4
+	dst6  addrDim6
+	src6  addrDim6
+	sets  []uint64 // every distinct bitmap, words long each
 }
 
-// portDim maps a port to the offset of its bitmap. The table holds bitmap
-// numbers rather than offsets, in 16 bits, so that it takes 128 KiB of
-// cache rather than 256.
+// portDims looks up the protocol and both ports. When their cross product
+// is small, as it is when policies name a few protocols and source ports,
+// it holds one bitmap per (protocol class, destination port interval,
+// source port interval), already ANDed, so that a lookup ANDs three
+// bitmaps (ports, destination, source) rather than five.
+type portDims struct {
+	// class numbers the protocols by the set of policies they allow.
+	class   [256]uint8
+	dst     portDim
+	src     portDim
+	crossed []uint32 // (class*dst.n+dst interval)*src.n+src interval -> bitmap offset, or nil
+	// Without the cross product, a bitmap offset per protocol class and
+	// per port interval, ANDed at lookup.
+	proto, dstSets, srcSets []uint32
+}
+
+// crossLimits bound the cross product of protocol classes and port
+// intervals: its entries, and the bytes of its distinct bitmaps. Beyond
+// them (hundreds of protocols or port ranges along both ports), the
+// bitmaps would cost more memory than ANDing them at lookup costs time.
+type crossLimits struct{ entries, bytes int }
+
+var defaultCrossLimits = crossLimits{entries: 1 << 16, bytes: 4 << 20}
+
+// portDim maps a port to its elementary interval. The table holds 16-bit
+// interval numbers so that it takes 128 KiB of cache rather than 256.
 type portDim struct {
-	idx   []uint16 // 65536 entries, or nil when no policy names ports
-	any   uint32   // offset used when idx is nil
-	words uint32
+	idx []uint16 // 65536 entries, or nil when no policy names this port
+	n   uint32   // number of intervals
 }
 
-func (d *portDim) lookup(p uint16) uint32 {
+func (d *portDim) interval(p uint16) uint32 {
 	if d.idx == nil {
-		return d.any
+		return 0
 	}
-	return uint32(d.idx[p]) * d.words
+	return uint32(d.idx[p])
 }
 
 // addrDim4 is the elementary intervals of the IPv4 space along one address
@@ -63,10 +85,16 @@ func (d *portDim) lookup(p uint16) uint32 {
 // loads whatever the number of prefixes.
 type addrDim4 struct {
 	starts []uint32
-	set    []uint32 // bitmap offset per interval
-	peer   []int32  // routed peer per interval (destination field only)
+	iv     []ival   // per interval
 	l1     []uint32 // 65536 entries
 	blocks []uint32 // blocks of 256 entries
+}
+
+// ival is what a lookup needs of an address interval, side by side so
+// that it costs one cache miss.
+type ival struct {
+	set  uint32 // bitmap offset
+	peer int32  // routed peer (destination field only)
 }
 
 const dirBlock = 1 << 31 // entry flag: the rest is a block number
@@ -112,8 +140,7 @@ func (d *addrDim4) fill(base uint32, shift uint) uint32 {
 // rarer and their prefixes fewer.
 type addrDim6 struct {
 	starts [][2]uint64
-	set    []uint32
-	peer   []int32
+	iv     []ival
 }
 
 func (d *addrDim6) find(a [2]uint64) int {
@@ -136,6 +163,12 @@ func cmp128(x, y [2]uint64) int {
 // Compile compiles the enabled policies (ordered by priority; disabled ones
 // are left out) and the prefixes of each peer (by peer index) into Rules.
 func Compile(policies []sdwan.Policy, peers [][]netip.Prefix) (*Rules, error) {
+	return compile(policies, peers, defaultCrossLimits)
+}
+
+// compile is Compile with the bounds on the protocol and ports' cross
+// product as a parameter, for tests of the lookup without it.
+func compile(policies []sdwan.Policy, peers [][]netip.Prefix, cross crossLimits) (*Rules, error) {
 	ps := make([]sdwan.Policy, 0, len(policies))
 	for _, p := range policies {
 		if p.Enabled {
@@ -148,31 +181,14 @@ func Compile(policies []sdwan.Policy, peers [][]netip.Prefix) (*Rules, error) {
 			return nil, fmt.Errorf("classify: policies %d and %d share priority %d", ps[i-1].ID, ps[i].ID, ps[i].Priority)
 		}
 	}
-	r := &Rules{policies: ps, words: max(1, (len(ps)+63)/64)}
+	r := &Rules{policies: ps, words: uint32(max(1, (len(ps)+63)/64))}
 	r.ids = make([]int64, len(ps)+1)
 	r.fps = make([]uint32, len(ps)+1)
 	for i, p := range ps {
 		r.ids[i], r.fps[i] = p.ID, fingerprint(p.ID, p.Action)
 	}
-	b := &builder{r: r, index: map[string]uint32{}}
-	all := b.newSet()
-	for i := range ps {
-		setBit(all, i)
-	}
-	r.allOnes = b.intern(all)
-
-	// Protocol: a policy allows its protocol, or every protocol.
-	for proto := range 256 {
-		s := b.newSet()
-		for i, p := range ps {
-			if p.Match.Protocol == 0 || int(p.Match.Protocol) == proto {
-				setBit(s, i)
-			}
-		}
-		r.proto[proto] = b.intern(s)
-	}
-	r.dstPort = b.ports(func(m *sdwan.Match) []sdwan.PortRange { return m.DstPorts })
-	r.srcPort = b.ports(func(m *sdwan.Match) []sdwan.PortRange { return m.SrcPorts })
+	b := &builder{r: r, index: map[string]uint32{}, cross: cross}
+	r.ports = b.portDims()
 	dstOf := func(m *sdwan.Match) []netip.Prefix { return m.DstPrefixes }
 	srcOf := func(m *sdwan.Match) []netip.Prefix { return m.SrcPrefixes }
 	r.dst4 = b.addr4(dstOf, peers)
@@ -199,34 +215,53 @@ func (r *Rules) index(pol int) int {
 // does) and the peer whose prefixes hold k's destination (NoPeer if none).
 // It does not allocate.
 func (r *Rules) Lookup(k *sdwan.FlowKey) (policy, peer int) {
-	sets := r.sets
-	w := r.words
-	p := r.proto[k.Proto]
-	dp := r.dstPort.lookup(k.DstPort)
-	sp := r.srcPort.lookup(k.SrcPort)
-	var da, sa uint32
+	d := &r.ports
+	c := uint32(d.class[k.Proto])
+	di, si := d.dst.interval(k.DstPort), d.src.interval(k.SrcPort)
+	var dst, src ival
 	if isV4Mapped(&k.Dst) {
-		i := r.dst4.find(binary.BigEndian.Uint32(k.Dst[12:]))
-		da, peer = r.dst4.set[i], int(r.dst4.peer[i])
+		dst = r.dst4.iv[r.dst4.find(binary.BigEndian.Uint32(k.Dst[12:]))]
 	} else {
-		i := r.dst6.find(split128(&k.Dst))
-		da, peer = r.dst6.set[i], int(r.dst6.peer[i])
+		dst = r.dst6.iv[r.dst6.find(split128(&k.Dst))]
 	}
 	if isV4Mapped(&k.Src) {
-		sa = r.src4.set[r.src4.find(binary.BigEndian.Uint32(k.Src[12:]))]
+		src = r.src4.iv[r.src4.find(binary.BigEndian.Uint32(k.Src[12:]))]
 	} else {
-		sa = r.src6.set[r.src6.find(split128(&k.Src))]
+		src = r.src6.iv[r.src6.find(split128(&k.Src))]
 	}
-	ps, dps, sps := sets[p:p+uint32(w)], sets[dp:dp+uint32(w)], sets[sp:sp+uint32(w)]
-	das, sas := sets[da:da+uint32(w)], sets[sa:sa+uint32(w)]
-	for j := range ps {
-		if x := ps[j] & dps[j] & sps[j] & das[j] & sas[j]; x != 0 {
-			if i := j*64 + bits.TrailingZeros64(x); i < len(r.policies) {
-				return i, peer
-			}
+	if d.crossed != nil {
+		return r.first3(d.crossed[(c*d.dst.n+di)*d.src.n+si], dst.set, src.set), int(dst.peer)
+	}
+	return r.first5(d.proto[c], d.dstSets[di], d.srcSets[si], dst.set, src.set), int(dst.peer)
+}
+
+// first3 returns the first bit set in all three bitmaps at offsets a, b
+// and c, or NoPolicy. It is the common case, and has its own loop so that
+// the compiler can keep the bitmaps in registers and drop bounds checks.
+func (r *Rules) first3(a, b, c uint32) int {
+	w := r.words
+	x, y, z := r.sets[a:a+w], r.sets[b:b+w], r.sets[c:c+w]
+	y, z = y[:len(x)], z[:len(x)]
+	for j := range x {
+		if v := x[j] & y[j] & z[j]; v != 0 {
+			return j*64 + bits.TrailingZeros64(v)
 		}
 	}
-	return NoPolicy, peer
+	return NoPolicy
+}
+
+// first5 is first3 for five bitmaps, when protocol and ports are not
+// crossed.
+func (r *Rules) first5(a, b, c, d, e uint32) int {
+	w := r.words
+	x, y, z, u, v := r.sets[a:a+w], r.sets[b:b+w], r.sets[c:c+w], r.sets[d:d+w], r.sets[e:e+w]
+	y, z, u, v = y[:len(x)], z[:len(x)], u[:len(x)], v[:len(x)]
+	for j := range x {
+		if m := x[j] & y[j] & z[j] & u[j] & v[j]; m != 0 {
+			return j*64 + bits.TrailingZeros64(m)
+		}
+	}
+	return NoPolicy
 }
 
 var v4Prefix = [12]byte{10: 0xff, 11: 0xff}
@@ -251,6 +286,7 @@ type builder struct {
 	r     *Rules
 	sets  []uint64
 	index map[string]uint32
+	cross crossLimits
 }
 
 func (b *builder) newSet() []uint64 { return make([]uint64, b.r.words) }
@@ -267,59 +303,6 @@ func (b *builder) intern(s []uint64) uint32 {
 	b.sets = append(b.sets, s...)
 	b.index[string([]byte(key))] = off
 	return off
-}
-
-// ports builds a port dimension from the ranges field picks.
-func (b *builder) ports(field func(*sdwan.Match) []sdwan.PortRange) portDim {
-	ps := b.r.policies
-	constrained := false
-	for i := range ps {
-		if len(field(&ps[i].Match)) > 0 {
-			constrained = true
-			break
-		}
-	}
-	if !constrained {
-		return portDim{any: b.r.allOnes}
-	}
-	// Boundaries of the elementary intervals.
-	cuts := []int{0, 65536}
-	for i := range ps {
-		for _, pr := range field(&ps[i].Match) {
-			cuts = append(cuts, int(pr.Lo), int(pr.Hi)+1)
-		}
-	}
-	slices.Sort(cuts)
-	cuts = slices.Compact(cuts)
-	idx := make([]uint16, 65536)
-	words := uint32(b.r.words)
-	for c := 0; c+1 < len(cuts); c++ {
-		lo, hi := cuts[c], cuts[c+1]
-		s := b.newSet()
-		for i := range ps {
-			rs := field(&ps[i].Match)
-			if len(rs) == 0 {
-				setBit(s, i)
-				continue
-			}
-			for _, pr := range rs {
-				if pr.Contains(uint16(lo)) {
-					setBit(s, i)
-					break
-				}
-			}
-		}
-		off := b.intern(s)
-		if off/words > 0xffff {
-			// More distinct bitmaps than 16 bits number: cannot happen
-			// with the 2x65536 boundaries ports have, but say so.
-			panic("classify: port bitmaps overflow")
-		}
-		for p := lo; p < hi; p++ {
-			idx[p] = uint16(off / words)
-		}
-	}
-	return portDim{idx: idx, words: words}
 }
 
 // interval is an address range [lo, hi] of one family, as 128-bit numbers
@@ -363,7 +346,7 @@ func next128(x [2]uint64) ([2]uint64, bool) {
 // addrIntervals cuts one family's space (v4 or v6) by the prefixes of the
 // policies (field) and of the peers, and returns each interval's start,
 // bitmap offset and routed peer.
-func (b *builder) addrIntervals(v4 bool, field func(*sdwan.Match) []netip.Prefix, peers [][]netip.Prefix) (starts [][2]uint64, sets []uint32, peerOf []int32) {
+func (b *builder) addrIntervals(v4 bool, field func(*sdwan.Match) []netip.Prefix, peers [][]netip.Prefix) (starts [][2]uint64, iv []ival) {
 	ps := b.r.policies
 	fam := func(p netip.Prefix) bool { return p.Addr().Is4() == v4 }
 	cuts := [][2]uint64{{0, 0}}
@@ -421,15 +404,14 @@ func (b *builder) addrIntervals(v4 bool, field func(*sdwan.Match) []netip.Prefix
 			}
 		}
 	}
-	sets = make([]uint32, n)
+	iv = make([]ival, n)
 	for c := range perInterval {
-		sets[c] = b.intern(perInterval[c])
+		iv[c].set = b.intern(perInterval[c])
 	}
 	// Routing: paint peers' prefixes from the shortest to the longest, so
 	// the longest prefix holding an interval wins.
-	peerOf = make([]int32, n)
-	for c := range peerOf {
-		peerOf[c] = NoPeer
+	for c := range iv {
+		iv[c].peer = NoPeer
 	}
 	type route struct {
 		p    netip.Prefix
@@ -447,15 +429,15 @@ func (b *builder) addrIntervals(v4 bool, field func(*sdwan.Match) []netip.Prefix
 	for _, rt := range routes {
 		sp := prefixSpan(rt.p)
 		for c := find(sp.lo); c < n && cmp128(cuts[c], sp.hi) <= 0; c++ {
-			peerOf[c] = rt.peer
+			iv[c].peer = rt.peer
 		}
 	}
-	return cuts, sets, peerOf
+	return cuts, iv
 }
 
 func (b *builder) addr4(field func(*sdwan.Match) []netip.Prefix, peers [][]netip.Prefix) addrDim4 {
-	cuts, sets, peerOf := b.addrIntervals(true, field, peers)
-	d := addrDim4{starts: make([]uint32, len(cuts)), set: sets, peer: peerOf, l1: make([]uint32, 65536)}
+	cuts, iv := b.addrIntervals(true, field, peers)
+	d := addrDim4{starts: make([]uint32, len(cuts)), iv: iv, l1: make([]uint32, 65536)}
 	for i, c := range cuts {
 		d.starts[i] = uint32(c[1])
 	}
@@ -466,6 +448,6 @@ func (b *builder) addr4(field func(*sdwan.Match) []netip.Prefix, peers [][]netip
 }
 
 func (b *builder) addr6(field func(*sdwan.Match) []netip.Prefix, peers [][]netip.Prefix) addrDim6 {
-	cuts, sets, peerOf := b.addrIntervals(false, field, peers)
-	return addrDim6{starts: cuts, set: sets, peer: peerOf}
+	cuts, iv := b.addrIntervals(false, field, peers)
+	return addrDim6{starts: cuts, iv: iv}
 }

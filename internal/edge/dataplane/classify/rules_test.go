@@ -144,27 +144,68 @@ func randomKey(rng *rand.Rand) sdwan.FlowKey {
 }
 
 // TestLookupAgreesWithMatches compares the compiled lookup with the
-// definition over random policy sets and keys.
+// definition over random policy sets and keys, with the protocol and ports
+// crossed into one bitmap and without.
 func TestLookupAgreesWithMatches(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	peers := [][]netip.Prefix{pfx("10.0.0.0/8", "2001:db8::/32"), pfx("10.1.2.0/24"), pfx("10.1.2.3/32", "2001:db8:1::/48")}
-	for round := range 50 {
-		ps := randomPolicies(rng, 1+rng.IntN(150))
+	for _, tc := range []struct {
+		name    string
+		limits  crossLimits
+		crossed bool
+	}{
+		{"crossed", defaultCrossLimits, true},
+		{"too many entries", crossLimits{entries: 0, bytes: 1 << 30}, false},
+		{"too many bytes", crossLimits{entries: 1 << 30, bytes: 0}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			peers := [][]netip.Prefix{pfx("10.0.0.0/8", "2001:db8::/32"), pfx("10.1.2.0/24"), pfx("10.1.2.3/32", "2001:db8:1::/48")}
+			for round := range 50 {
+				ps := randomPolicies(rng, 1+rng.IntN(150))
+				r, err := compile(ps, peers, tc.limits)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if crossed := r.ports.crossed != nil; crossed != tc.crossed {
+					t.Fatalf("round %d: crossed %v under %+v", round, crossed, tc.limits)
+				}
+				for range 400 {
+					checkLookup(t, r, ps, peers, randomKey(rng))
+				}
+			}
+		})
+	}
+}
+
+// TestLookupAgreesWithMatchesMany does the same with a thousand policies,
+// most of them past the first bitmap words, and keys that fall through
+// many of them: the benchmark's policies, and random ones.
+func TestLookupAgreesWithMatchesMany(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	peers := [][]netip.Prefix{pfx("10.2.0.0/16"), pfx("10.3.0.0/16", "2001:db8::/32")}
+	for _, ps := range [][]sdwan.Policy{benchPolicies(1000), randomPolicies(rng, 1000)} {
 		r, err := Compile(ps, peers)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range 400 {
-			k := randomKey(rng)
-			pol, peer := r.Lookup(&k)
-			var id int64
-			if pol != NoPolicy {
-				id = r.Policies()[pol].ID
-			}
-			if wid, wpeer := reference(ps, peers, k); id != wid || peer != wpeer {
-				t.Fatalf("round %d: Lookup(%v) = policy %d, peer %d; Matches says %d, %d", round, k, id, peer, wid, wpeer)
-			}
+		for _, k := range benchKeys(4096) {
+			checkLookup(t, r, ps, peers, k)
 		}
+		for range 4096 {
+			checkLookup(t, r, ps, peers, randomKey(rng))
+		}
+	}
+}
+
+// checkLookup fails t if Lookup and reference disagree on k.
+func checkLookup(t *testing.T, r *Rules, ps []sdwan.Policy, peers [][]netip.Prefix, k sdwan.FlowKey) {
+	t.Helper()
+	pol, peer := r.Lookup(&k)
+	var id int64
+	if pol != NoPolicy {
+		id = r.Policies()[pol].ID
+	}
+	if wid, wpeer := reference(ps, peers, k); id != wid || peer != wpeer {
+		t.Fatalf("Lookup(%v) = policy %d, peer %d; Matches says %d, %d", k, id, peer, wid, wpeer)
 	}
 }
 
