@@ -215,3 +215,35 @@ func TestFlowFitsALine(t *testing.T) {
 		t.Errorf("flows start at %#x, inside a cache line", a)
 	}
 }
+
+// TestFlowTableHashResistsChosenKeys: keys built to cancel out in an XOR
+// of their words — a flow and its reverse, or both addresses shifted by
+// the same bits — must not land in one bucket whatever the seed, or a
+// sender choosing addresses could crowd out any bucket's flows.
+func TestFlowTableHashResistsChosenKeys(t *testing.T) {
+	ft := NewFlowTable(1<<14, 1000)
+	rng := rand.New(rand.NewPCG(7, 8))
+	same := 0
+	const pairs = 1000
+	for range pairs {
+		var s, d, x [4]byte
+		for i := range 4 {
+			s[i], d[i], x[i] = byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32())
+		}
+		a := sdwan.NewFlowKey(netip.AddrFrom4(s), netip.AddrFrom4(d), 1000, 443, sdwan.ProtoTCP)
+		var s2, d2 [4]byte
+		for i := range 4 {
+			s2[i], d2[i] = s[i]^x[i], d[i]^x[i]
+		}
+		b := sdwan.NewFlowKey(netip.AddrFrom4(s2), netip.AddrFrom4(d2), 1000, 443, sdwan.ProtoTCP)
+		_, ra, _ := ft.find(&a, 1)
+		_, rb, _ := ft.find(&b, 1)
+		if ra.b == rb.b {
+			same++
+		}
+	}
+	// Chance alone puts about pairs/4096 in one bucket.
+	if same > 10 {
+		t.Errorf("%d of %d chosen pairs share a bucket", same, pairs)
+	}
+}

@@ -44,7 +44,7 @@ type FlowTable struct {
 	meta  []meta
 	flows [][ways]flow
 	mask  uint64
-	seed  [3]uint64
+	seed  [6]uint64
 	idle  uint32
 }
 
@@ -59,7 +59,7 @@ func NewFlowTable(capacity int, idleTicks uint32) *FlowTable {
 		meta:  make([]meta, nb),
 		flows: make([][ways]flow, nb),
 		mask:  uint64(nb - 1),
-		seed:  [3]uint64{rand.Uint64() | 1, rand.Uint64() | 1, rand.Uint64() | 1},
+		seed:  [6]uint64{rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64()},
 		idle:  idleTicks,
 	}
 }
@@ -103,7 +103,11 @@ func (t *FlowTable) find(k *sdwan.FlowKey, now uint32) (*flow, slotRef, bool) {
 	d0 := binary.LittleEndian.Uint64(k.Dst[:8])
 	d1 := binary.LittleEndian.Uint64(k.Dst[8:])
 	pp := uint64(k.SrcPort)<<24 | uint64(k.DstPort)<<8 | uint64(k.Proto)
-	h := mix(s0^t.seed[0], s1^d1^0x9e3779b97f4a7c15) ^ mix(d0^t.seed[1], pp^t.seed[2])
+	// Each word meets a secret seed in a multiplication before any two
+	// are combined: XORing words first (as s1^d1 once did) would let
+	// anyone who picks addresses and ports make keys collide whatever the
+	// seed, and crowd a bucket's flows out.
+	h := mix(s0^t.seed[0], d0^t.seed[1]) ^ mix(s1^t.seed[2], d1^t.seed[3]) ^ mix(pp^t.seed[4], t.seed[5]|1)
 	bi := h & t.mask
 	m := &t.meta[bi]
 	tag := uint32(h>>32) | 1
