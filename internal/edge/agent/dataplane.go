@@ -29,6 +29,10 @@ type DataPlane struct {
 	// its prefixes: a kernel TUN, or a netstack holding the first
 	// prefix's address. The engine owns and closes it.
 	Device func(prefixes []netip.Prefix) (tun.Device, error)
+	// Routes, if set, gives the device the site's address and routes to
+	// the peers' prefixes, reconciled with every configuration, and takes
+	// them away when the agent ends: for a kernel TUN.
+	Routes SiteRoutes
 	// Stats counts the traffic per policy; nil makes a collector of
 	// FlowCapacity flows.
 	Stats *stats.Collector
@@ -177,10 +181,11 @@ func (a *Agent) engineConfigLocked(cfg edgeapi.Config) (dataplane.Config, error)
 	return dc, errors.Join(errs...)
 }
 
-// setEngineLocked applies the configuration to the engine.
+// setEngineLocked applies the configuration to the engine and the site
+// device's routes.
 func (a *Agent) setEngineLocked(cfg edgeapi.Config) error {
 	dc, err := a.engineConfigLocked(cfg)
-	return errors.Join(err, a.dp.engine.Set(dc))
+	return errors.Join(err, a.dp.engine.Set(dc), a.setRoutesLocked(dc))
 }
 
 // attachProbesLocked gives every link opened by this Apply its probe side
