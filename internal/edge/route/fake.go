@@ -78,6 +78,7 @@ func (f *Fake) Changes() []string {
 	return c
 }
 
+// change records a change, or fails if the device is gone.
 func (f *Fake) change(format string, args ...any) error {
 	if f.gone {
 		return ErrNoDevice
@@ -90,16 +91,17 @@ func (f *Fake) change(format string, args ...any) error {
 func (f *Fake) Up(mtu int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.gone {
-		return ErrNoDevice
-	}
 	if mtu > 0 && mtu != f.mtu {
+		if err := f.change("set mtu %d", mtu); err != nil {
+			return err
+		}
 		f.mtu = mtu
-		f.change("set mtu %d", mtu)
 	}
 	if !f.up {
+		if err := f.change("up"); err != nil {
+			return err
+		}
 		f.up = true
-		f.change("up")
 	}
 	return nil
 }

@@ -192,8 +192,9 @@ func (m *Manager) Close() error {
 	return err
 }
 
-// Diff compares the wanted routes with those the device has, both
-// normalized, and returns the ones to add and the ones to remove, sorted.
+// Diff compares the wanted routes with those the device has, each put
+// through Normalize, and returns the ones to add and the ones to remove,
+// sorted.
 func Diff(want, have []netip.Prefix) (add, del []netip.Prefix) {
 	want, have = Normalize(want), Normalize(have)
 	for _, p := range want {
