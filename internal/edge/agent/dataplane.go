@@ -19,8 +19,9 @@ import (
 // DataPlane makes the agent carry the site's traffic: it runs a
 // dataplane.Engine over the site device, hands it every link's socket (the
 // probes then share that socket through the engine), reconciles it to the
-// controller's configuration, feeds it the path monitor's verdicts, and
-// reports per-policy traffic and failovers to the controller.
+// controller's configuration (and, with Routes, the device's address and
+// routes to the peers' prefixes), feeds it the path monitor's verdicts,
+// and reports per-policy traffic and failovers to the controller.
 type DataPlane struct {
 	// PrivateKey is the site's WireGuard private key. It never leaves the
 	// edge: the agent registers only its public key.
