@@ -14,6 +14,7 @@ import (
 
 	"github.com/patronus-sdwan/patronus/internal/edge/agent"
 	"github.com/patronus-sdwan/patronus/internal/edge/dataplane"
+	"github.com/patronus-sdwan/patronus/internal/edge/route"
 	"github.com/spf13/cobra"
 )
 
@@ -35,9 +36,13 @@ The data plane carries the site's traffic over one WireGuard tunnel per path,
 steered by the policies, and reports per-policy traffic every second. The
 site's WireGuard private key is made at first start and kept in --state; only
 its public key is sent to the controller. Packets come from a kernel TUN
-device with --tun NAME (root; give it the site's address and routes to the
-peers' prefixes), else from a userspace network stack holding the site's first
-address. --no-dataplane runs the path monitor alone.
+device with --tun NAME (root), else from a userspace network stack holding the
+site's first address. The edge brings the TUN up and gives it the site's
+address (the first host of its first prefix) and a route to each prefix of
+each peer (marked proto 112, 'ip route show proto 112'), adds and removes
+routes as the controller's configuration changes, never touches routes it did
+not add, and removes its own when it stops. --no-dataplane runs the path
+monitor alone.
 
 Issue the credential with 'patronus site token SITE-ID'.`,
 		Example: `  PATRONUS_SITE_CREDENTIAL=pse_… patronus edge --controller http://controller:8080 --state /var/lib/patronus
@@ -59,6 +64,10 @@ Issue the credential with 'patronus site token SITE-ID'.`,
 				}
 				log.Info("site WireGuard key", "public_key", key.PublicKey().String())
 				cfg.DataPlane = &agent.DataPlane{PrivateKey: key, Device: siteDevice(tunName, log)}
+				if tunName != "" {
+					cfg.DataPlane.Routes = route.New(route.Netlink(nil, tunName),
+						route.Options{Logger: log.With("tun", tunName), MTU: tunMTU})
+				}
 			}
 			a, err := agent.New(cfg)
 			if err != nil {
@@ -109,24 +118,28 @@ func loadOrMakeKey(path string) (dataplane.Key, error) {
 	return k, f.Close()
 }
 
+// tunMTU is the site device's MTU: WireGuard's default inner MTU.
+const tunMTU = 1420
+
 // siteDevice opens the site device once the controller has said the
 // site's prefixes: the kernel TUN named, or a netstack at the first
 // prefix's first address.
 func siteDevice(tunName string, log *slog.Logger) func([]netip.Prefix) (tun.Device, error) {
 	return func(prefixes []netip.Prefix) (tun.Device, error) {
 		if tunName != "" {
-			dev, err := tun.CreateTUN(tunName, 1420)
+			dev, err := tun.CreateTUN(tunName, tunMTU)
 			if err != nil {
 				return nil, fmt.Errorf("create TUN %s (needs root): %w", tunName, err)
 			}
-			log.Info("site TUN device created; give it the site's address and routes to the peers' prefixes", "tun", tunName, "prefixes", prefixes)
+			log.Info("site TUN device created; the edge gives it the site's address and routes to the peers' prefixes",
+				"tun", tunName, "address", agent.SiteAddress(prefixes))
 			return dev, nil
 		}
 		if len(prefixes) == 0 {
 			return nil, errors.New("the controller assigned this site no prefix, so the userspace network stack has no address; assign one or use --tun")
 		}
-		host := prefixes[0].Masked().Addr().Next()
-		dev, _, err := netstack.CreateNetTUN([]netip.Addr{host}, nil, 1420)
+		host := agent.SiteAddress(prefixes).Addr()
+		dev, _, err := netstack.CreateNetTUN([]netip.Addr{host}, nil, tunMTU)
 		if err != nil {
 			return nil, err
 		}

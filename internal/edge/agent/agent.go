@@ -273,6 +273,7 @@ func (a *Agent) Close() {
 	for id := range a.links {
 		a.closeLinkLocked(id)
 	}
+	a.closeRoutesLocked()
 	if a.dp != nil && a.dp.engine != nil {
 		if err := a.dp.engine.Close(); err != nil {
 			a.log.Debug("close the data plane", "err", err)

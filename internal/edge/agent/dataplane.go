@@ -19,8 +19,9 @@ import (
 // DataPlane makes the agent carry the site's traffic: it runs a
 // dataplane.Engine over the site device, hands it every link's socket (the
 // probes then share that socket through the engine), reconciles it to the
-// controller's configuration, feeds it the path monitor's verdicts, and
-// reports per-policy traffic and failovers to the controller.
+// controller's configuration (and, with Routes, the device's address and
+// routes to the peers' prefixes), feeds it the path monitor's verdicts,
+// and reports per-policy traffic and failovers to the controller.
 type DataPlane struct {
 	// PrivateKey is the site's WireGuard private key. It never leaves the
 	// edge: the agent registers only its public key.
@@ -29,6 +30,10 @@ type DataPlane struct {
 	// its prefixes: a kernel TUN, or a netstack holding the first
 	// prefix's address. The engine owns and closes it.
 	Device func(prefixes []netip.Prefix) (tun.Device, error)
+	// Routes, if set, gives the device the site's address and routes to
+	// the peers' prefixes, reconciled with every configuration, and takes
+	// them away when the agent ends: for a kernel TUN.
+	Routes SiteRoutes
 	// Stats counts the traffic per policy; nil makes a collector of
 	// FlowCapacity flows.
 	Stats *stats.Collector
@@ -177,10 +182,11 @@ func (a *Agent) engineConfigLocked(cfg edgeapi.Config) (dataplane.Config, error)
 	return dc, errors.Join(errs...)
 }
 
-// setEngineLocked applies the configuration to the engine.
+// setEngineLocked applies the configuration to the engine and the site
+// device's routes.
 func (a *Agent) setEngineLocked(cfg edgeapi.Config) error {
 	dc, err := a.engineConfigLocked(cfg)
-	return errors.Join(err, a.dp.engine.Set(dc))
+	return errors.Join(err, a.dp.engine.Set(dc), a.setRoutesLocked(dc))
 }
 
 // attachProbesLocked gives every link opened by this Apply its probe side

@@ -455,8 +455,14 @@ func (e *Engine) Close() error {
 	e.closed = true
 	c := &e.ctl
 	c.stopTimer()
+	// Wait for the reader unlocked: a read that fails with anything but
+	// os.ErrClosed (the kernel TUN's "netlink socket closed") makes it ask
+	// isClosed, which takes e.mu. Everything else that takes e.mu checks
+	// e.closed first.
+	e.mu.Unlock()
 	err := e.site.Close()
 	<-e.txDone
+	e.mu.Lock()
 	for id := range c.tunnels {
 		e.removeTunnelLocked(id)
 	}
