@@ -58,10 +58,11 @@ func TestCLIOverTheAPI(t *testing.T) {
 		return out
 	}
 	step("site", "create", "hq", "--description", "head office")
-	step("site", "create", "branch-1")
+	step("site", "create", "branch-1", "--prefix", "10.2.0.0/24")
 	step("site", "list")
 	hq := uuidRE.FindString(cli("site", "list", "--name", "hq"))
 	br := uuidRE.FindString(cli("site", "list", "--name", "branch-1"))
+	step("site", "prefixes", hq, "10.1.0.0/24", "2001:db8:1::/48")
 	step("endpoint", "create", "wan1", "--site", hq, "--address", "192.0.2.1:51820", "--kind", "fibre", "--bandwidth", "1000", "--cost", "0.02")
 	step("endpoint", "create", "wan1", "--site", br, "--address", "198.51.100.1:51820", "--kind", "lte", "--cost", "1.5")
 	step("endpoint", "list")
@@ -88,6 +89,7 @@ func TestCLIOverTheAPI(t *testing.T) {
 	}{
 		{[]string{"policy", "create", "bad", "--priority", "11", "--protocol", "tcp", "--dport", "70000"}, `bad input: policy.match.destPort: "70000" is out of range 1-65535`},
 		{[]string{"site", "create", "hq"}, "conflict: a site with that name exists"},
+		{[]string{"site", "create", "x", "--prefix", "10.0.0.1/8"}, `bad input: site.prefixes: "10.0.0.1/8" is not a valid network prefix (host bits must be zero)`},
 		{[]string{"site", "list", "--token", "nonsense"}, "unauthenticated"},
 		{[]string{"site", "list", "-o", "yaml"}, `--output "yaml": want table or json`},
 	} {

@@ -2,13 +2,14 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
 
 func newSiteCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "site", Short: "List, inspect, create, delete and restore sites"}
-	cmd.AddCommand(newSiteListCmd(), newSiteGetCmd(), newSiteCreateCmd(), newSiteDeleteCmd(), newSiteRestoreCmd(), newSiteTokenCmd())
+	cmd := &cobra.Command{Use: "site", Short: "List, inspect, create, delete and restore sites, and set their prefixes"}
+	cmd.AddCommand(newSiteListCmd(), newSiteGetCmd(), newSiteCreateCmd(), newSitePrefixesCmd(), newSiteDeleteCmd(), newSiteRestoreCmd(), newSiteTokenCmd())
 	return cmd
 }
 
@@ -95,6 +96,7 @@ func newSiteGetCmd() *cobra.Command {
 func newSiteCreateCmd() *cobra.Command {
 	var f apiFlags
 	var desc string
+	var prefixes []string
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a site",
@@ -102,7 +104,7 @@ func newSiteCreateCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out struct{ CreateSite siteJSON }
 			err := f.do(cmd.Context(), `mutation($in: CreateSiteInput!) { createSite(input: $in) { `+siteFields+` } }`,
-				map[string]any{"in": map[string]any{"name": args[0], "description": desc}}, &out)
+				map[string]any{"in": map[string]any{"name": args[0], "description": desc, "prefixes": prefixes}}, &out)
 			if err != nil {
 				return err
 			}
@@ -111,6 +113,40 @@ func newSiteCreateCmd() *cobra.Command {
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&desc, "description", "", "what the site is")
+	cmd.Flags().StringSliceVar(&prefixes, "prefix", nil, "a LAN prefix routed to the site over the overlay, such as 10.1.0.0/24 (repeatable)")
+	return cmd
+}
+
+func newSitePrefixesCmd() *cobra.Command {
+	var f apiFlags
+	cmd := &cobra.Command{
+		Use:   "prefixes SITE-ID [PREFIX...]",
+		Short: "Set the LAN prefixes routed to a site over the overlay (none: route nothing to it)",
+		Long: `Set the LAN prefixes routed to a site over the overlay, such as 10.1.0.0/24,
+replacing the ones it had. Every edge routes them to the site; the site's own edge
+delivers only packets addressed to them and, running with --tun, gives its TUN
+device the first address of the first prefix.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out struct {
+				AssignSitePrefixes struct {
+					siteJSON
+					Prefixes []string `json:"prefixes"`
+				} `json:"assignSitePrefixes"`
+			}
+			err := f.do(cmd.Context(), `mutation($id: ID!, $p: [String!]!) { assignSitePrefixes(siteId: $id, prefixes: $p) { `+siteFields+` prefixes } }`,
+				map[string]any{"id": args[0], "p": append([]string{}, args[1:]...)}, &out)
+			if err != nil {
+				return err
+			}
+			s := out.AssignSitePrefixes
+			t := siteTable(s.siteJSON)
+			t.header = append(t.header, "PREFIXES")
+			t.rows[0] = append(t.rows[0], strings.Join(s.Prefixes, ","))
+			return f.print(cmd.OutOrStdout(), t, s)
+		},
+	}
+	f.register(cmd)
 	return cmd
 }
 

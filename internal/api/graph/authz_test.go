@@ -31,6 +31,7 @@ var mutationRules = map[string]string{
 	"revokeApiKey":        "admin",
 	"createSite":          "admin",
 	"updateSite":          "admin",
+	"assignSitePrefixes":  "admin",
 	"deleteSite":          "admin",
 	"restoreSite":         "admin",
 	"createEndpoint":      "admin",

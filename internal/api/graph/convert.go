@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -284,3 +285,17 @@ func listAll[T any](p *model.PageInput, fetch func(store.Page) ([]T, int, error)
 }
 
 var _ = graphql.Null
+
+// parsePrefixes parses network prefixes given as text, naming the field
+// and index of the first that is not one.
+func parsePrefixes(field string, txts []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, txt := range txts {
+		pf, err := netip.ParsePrefix(strings.TrimSpace(txt))
+		if err != nil {
+			return nil, badInput(fmt.Sprintf("%s[%d]", field, i), txt, "is not a network prefix such as 10.1.0.0/16")
+		}
+		out = append(out, pf)
+	}
+	return out, nil
+}

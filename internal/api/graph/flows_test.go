@@ -90,6 +90,11 @@ func TestErrors(t *testing.T) {
 		{name: "bad site name", token: admin, query: `mutation { createSite(input: {name: "Bad Name"}) { id } }`, code: CodeBadInput, field: "site.name"},
 		{name: "bad address", token: admin, query: `mutation { createEndpoint(input: {siteId: "` + seedSiteID + `", name: "wan9", address: "nowhere"}) { id } }`,
 			code: CodeBadInput, field: "endpoint.address"},
+		{name: "prefix not a prefix", token: admin, query: `mutation { assignSitePrefixes(siteId: "` + seedSiteID + `", prefixes: ["10.1.0.0/24", "nonsense"]) { id } }`,
+			code: CodeBadInput, field: "prefixes[1]", msg: "not a network prefix"},
+		{name: "prefix with host bits", token: admin, query: `mutation { assignSitePrefixes(siteId: "` + seedSiteID + `", prefixes: ["10.1.0.1/24"]) { id } }`,
+			code: CodeBadInput, field: "prefixes[0]", msg: "no host bits"},
+		{name: "prefixes of no site", token: admin, query: `mutation { assignSitePrefixes(siteId: "nope", prefixes: []) { id } }`, code: CodeNotFound},
 		{name: "duplicate site", token: admin, query: `mutation { createSite(input: {name: "hq"}) { id } }`, code: CodeConflict},
 		{name: "unknown policy", token: viewer, query: `{ policy(id: "999") { id } }`, code: CodeNotFound, msg: `no policy "999"`},
 		{name: "policy id not a number", token: viewer, query: `{ policy(id: "abc") { id } }`, code: CodeBadInput, field: "id"},
@@ -118,6 +123,33 @@ func TestErrors(t *testing.T) {
 				t.Errorf("message %q does not say %q", e.Message, tc.msg)
 			}
 		})
+	}
+}
+
+// TestAssignSitePrefixes sets a site's prefixes, sees them on the site
+// and in the audit log, and clears them.
+func TestAssignSitePrefixes(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	admin := h.user("admin", sdwan.RoleAdmin)
+	var out struct {
+		AssignSitePrefixes struct{ Prefixes []string } `json:"assignSitePrefixes"`
+	}
+	h.mustDo(admin, `mutation($s: ID!) { assignSitePrefixes(siteId: $s, prefixes: [" 10.9.0.0/24", "2001:db8:9::/48"]) { prefixes } }`,
+		map[string]any{"s": seedSiteID}, &out)
+	if diff := cmp.Diff([]string{"10.9.0.0/24", "2001:db8:9::/48"}, out.AssignSitePrefixes.Prefixes); diff != "" {
+		t.Errorf("prefixes (-want +got):\n%s", diff)
+	}
+	var audit struct {
+		AuditLogs []struct{ Action, Summary string } `json:"auditLogs"`
+	}
+	h.mustDo(admin, `{ auditLogs(limit: 1) { action summary } }`, nil, &audit)
+	if len(audit.AuditLogs) != 1 || audit.AuditLogs[0].Action != "site.prefixes" || !strings.Contains(audit.AuditLogs[0].Summary, "10.9.0.0/24") {
+		t.Errorf("audit = %+v", audit.AuditLogs)
+	}
+	h.mustDo(admin, `mutation($s: ID!) { assignSitePrefixes(siteId: $s, prefixes: []) { prefixes } }`, map[string]any{"s": seedSiteID}, &out)
+	if len(out.AssignSitePrefixes.Prefixes) != 0 {
+		t.Errorf("after clearing: %v", out.AssignSitePrefixes.Prefixes)
 	}
 }
 

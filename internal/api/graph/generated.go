@@ -161,6 +161,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AssignSitePrefixes  func(childComplexity int, siteID string, prefixes []string) int
 		ChangePassword      func(childComplexity int, oldPassword string, newPassword string) int
 		CheckPathHealth     func(childComplexity int, pathID string) int
 		ClearCache          func(childComplexity int) int
@@ -458,6 +459,7 @@ type MutationResolver interface {
 	TogglePolicy(ctx context.Context, id string, enabled bool) (*model.Policy, error)
 	CreateSite(ctx context.Context, input model.CreateSiteInput) (*model.Site, error)
 	UpdateSite(ctx context.Context, input model.UpdateSiteInput) (*model.Site, error)
+	AssignSitePrefixes(ctx context.Context, siteID string, prefixes []string) (*model.Site, error)
 	DeleteSite(ctx context.Context, siteID string, hard *bool) (*model.MutationResult, error)
 	RestoreSite(ctx context.Context, siteID string) (*model.MutationResult, error)
 	CreateEndpoint(ctx context.Context, input model.CreateEndpointInput) (*model.Endpoint, error)
@@ -1024,6 +1026,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MatchCriteria.SourcePort(childComplexity), true
 
+	case "Mutation.assignSitePrefixes":
+		if e.ComplexityRoot.Mutation.AssignSitePrefixes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignSitePrefixes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignSitePrefixes(childComplexity, args["siteId"].(string), args["prefixes"].([]string)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -3394,6 +3407,28 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 		return nil, err
 	}
 	args["edge"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_assignSitePrefixes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "siteId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["siteId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "prefixes",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["prefixes"] = arg1
 	return args, nil
 }
 
@@ -7856,6 +7891,73 @@ func (ec *executionContext) fieldContext_Mutation_updateSite(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateSite_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_assignSitePrefixes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignSitePrefixes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignSitePrefixes(ctx, fc.Args["siteId"].(string), fc.Args["prefixes"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.Site
+					return zeroVal, err
+				}
+				edge, err := ec.unmarshalOBoolean2ᚖbool(ctx, false)
+				if err != nil {
+					var zeroVal *model.Site
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Site
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role, edge)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Site) graphql.Marshaler {
+			return ec.marshalNSite2ᚖgithubᚗcomᚋpatronusᚑsdwanᚋpatronusᚋinternalᚋapiᚋgraphᚋmodelᚐSite(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignSitePrefixes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Site(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignSitePrefixes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16200,6 +16302,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateSite":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateSite(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignSitePrefixes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignSitePrefixes(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 
 	"github.com/patronus-sdwan/patronus/internal/api/graph/model"
 	"github.com/patronus-sdwan/patronus/internal/control"
@@ -33,12 +32,8 @@ func (r *mutationResolver) CreateSite(ctx context.Context, input model.CreateSit
 	if input.Status != nil {
 		s.Status = sdwan.SiteStatus(input.Status.Lower())
 	}
-	for i, txt := range input.Prefixes {
-		pf, err := netip.ParsePrefix(strings.TrimSpace(txt))
-		if err != nil {
-			return nil, badInput(fmt.Sprintf("site.prefixes[%d]", i), txt, "is not a network prefix such as 10.1.0.0/16")
-		}
-		s.Prefixes = append(s.Prefixes, pf)
+	if s.Prefixes, err = parsePrefixes("site.prefixes", input.Prefixes); err != nil {
+		return nil, err
 	}
 	if err := r.a.svc.CreateSite(ctx, p, &s); err != nil {
 		return nil, err
@@ -60,6 +55,22 @@ func (r *mutationResolver) UpdateSite(ctx context.Context, input model.UpdateSit
 	s, err := r.a.svc.UpdateSite(ctx, p, input.ID, u)
 	if err != nil {
 		return nil, notFound(err, "site", input.ID)
+	}
+	return toSite(s), nil
+}
+
+func (r *mutationResolver) AssignSitePrefixes(ctx context.Context, siteID string, prefixes []string) (*model.Site, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pfs, err := parsePrefixes("prefixes", prefixes)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.a.svc.AssignSitePrefixes(ctx, p, siteID, pfs)
+	if err != nil {
+		return nil, notFound(err, "site", siteID)
 	}
 	return toSite(s), nil
 }
