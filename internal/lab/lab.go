@@ -175,7 +175,7 @@ func New(ctx context.Context, cfg Config) (_ *Lab, err error) {
 		return nil, err
 	}
 	l.Controller.Handle(apiPrefix, newAPI(l))
-	labID := rand.Text()[:6]
+	labID := newLabID()
 	for i, site := range l.sites {
 		var dp *agent.DataPlane
 		if !cfg.NoDataPlane {
@@ -206,13 +206,17 @@ func New(ctx context.Context, cfg Config) (_ *Lab, err error) {
 	return l, nil
 }
 
+// newLabID names a lab's namespaces apart from another lab's (a test
+// chooses it).
+var newLabID = func() string { return strings.ToLower(rand.Text()[:6]) }
+
 // newLAN makes site n's LAN: a namespace with Config.NetNS, else a
 // netstack.
 func (l *Lab) newLAN(labID, site string, n int) (siteLAN, error) {
 	if !l.cfg.NetNS {
 		return newSiteNet(n)
 	}
-	name := "patronus-" + strings.ToLower(labID) + "-" + site
+	name := "patronus-" + labID + "-" + site
 	s, err := newNSSite(name, n, l.log)
 	if err != nil {
 		return nil, err

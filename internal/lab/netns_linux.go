@@ -54,8 +54,8 @@ type nsSite struct {
 
 // newNSSite makes the namespace name for site n and its TUN. On error it
 // leaves nothing behind.
-func newNSSite(name string, n int, log *slog.Logger) (s *nsSite, err error) {
-	s = &nsSite{handover: handover{host: siteHost(n)}, name: name, ns: netns.None()}
+func newNSSite(name string, n int, log *slog.Logger) (_ *nsSite, err error) {
+	s := &nsSite{handover: handover{host: siteHost(n)}, name: name, ns: netns.None()}
 	defer func() {
 		if err != nil {
 			s.close()

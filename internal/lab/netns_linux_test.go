@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netns"
 
 	"github.com/patronus-sdwan/patronus/internal/edge/route"
 )
@@ -114,5 +117,35 @@ func TestRootNetNSTraffic(t *testing.T) {
 	})
 	if got[0] != uint64(ur.Sent) || got[1] != ur.InnerBytes() {
 		t.Errorf("UDP policy: the API counts %d packets, %d bytes; the generator sent %d, %d", got[0], got[1], ur.Sent, ur.InnerBytes())
+	}
+}
+
+// TestRootNetNSCleanupOnError makes a lab fail at its second site's
+// namespace, whose name is taken, and checks that the failure removes the
+// first site's and leaves the other owner's alone.
+func TestRootNetNSCleanupOnError(t *testing.T) {
+	rootOnly(t)
+	id := fmt.Sprintf("t%d", os.Getpid())
+	taken := "patronus-" + id + "-site-2"
+	if _, err := makeNamedNS(taken); err != nil {
+		t.Fatal(err)
+	}
+	defer netns.DeleteNamed(taken)
+	old := newLabID
+	newLabID = func() string { return id }
+	defer func() { newLabID = old }()
+
+	// The controller's API runs until ctx ends, even when New fails.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := New(ctx, Config{Sites: 2, Links: 1, NetNS: true})
+	if err == nil || !strings.Contains(err.Error(), taken) {
+		t.Fatalf("New over a taken namespace: %v, want an error naming %s", err, taken)
+	}
+	if _, err := os.Stat(filepath.Join(netnsDir, "patronus-"+id+"-site-1")); !os.IsNotExist(err) {
+		t.Errorf("site-1's namespace outlived the failed New (stat: %v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(netnsDir, taken)); err != nil {
+		t.Errorf("the other owner's namespace: %v", err)
 	}
 }
