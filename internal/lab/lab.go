@@ -214,7 +214,11 @@ var newLabID = func() string { return strings.ToLower(rand.Text()[:6]) }
 // netstack.
 func (l *Lab) newLAN(labID, site string, n int) (siteLAN, error) {
 	if !l.cfg.NetNS {
-		return newSiteNet(n)
+		s, err := newSiteNet(n)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return s, nil
 	}
 	name := "patronus-" + labID + "-" + site
 	s, err := newNSSite(name, n, l.log)
