@@ -22,6 +22,7 @@ type labFlags struct {
 	maxRTTMs   float64
 	seed       uint64
 	traffic    bool
+	netns      bool // lab only: site LANs in network namespaces
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
@@ -40,7 +41,7 @@ func runLab(cmd *cobra.Command, f labFlags, sites, links int, sc *wanem.Scenario
 	l, err := lab.New(ctx, lab.Config{
 		Sites: sites, Links: links, DataDir: f.data, Listen: f.listen, Logger: logger(cmd),
 		AdminPassword: os.Getenv("PATRONUS_ADMIN_PASSWORD"), Probe: edgeapi.ProbeSettings{IntervalMs: f.intervalMs, MaxLatencyMs: f.maxRTTMs},
-		Seed: f.seed, Scenario: sc, Version: version, Background: f.traffic,
+		Seed: f.seed, Scenario: sc, Version: version, Background: f.traffic, NetNS: f.netns,
 	})
 	if err != nil {
 		return err
@@ -61,6 +62,10 @@ func printBanner(w io.Writer, l *lab.Lab, sc *wanem.Scenario) {
 		fmt.Fprintf(w, "  sign in     user %s (existing user: its password is unchanged)\n", l.Admin.User)
 	}
 	fmt.Fprintf(w, "  API key     %s\n", l.Admin.APIKey)
+	if ns := l.Namespace(l.Sites()[0]); ns != "" {
+		last := l.Sites()[len(l.Sites())-1]
+		fmt.Fprintf(w, "  site LANs   network namespaces %s … %s, each with a TUN at 10.N.0.1/24\n", ns, l.Namespace(last))
+	}
 	if sc != nil {
 		fmt.Fprintf(w, "  scenario    %s (%d steps", sc.Name, len(sc.Steps))
 		if sc.Repeat > 0 {
@@ -73,7 +78,11 @@ func printBanner(w io.Writer, l *lab.Lab, sc *wanem.Scenario) {
 	fmt.Fprintf(w, "  patronus path list\n")
 	fmt.Fprintf(w, "  patronus lab impair %s --delay 40ms --jitter 5ms --loss 2%%\n", l.LinkNames()[0])
 	fmt.Fprintf(w, "  patronus lab impair %s --down\n", l.LinkNames()[0])
-	fmt.Fprintf(w, "  patronus lab traffic --from site-1 --to site-2 --duration 10s --cut %s --cut-at 3s\n\n", l.LinkNames()[0])
+	fmt.Fprintf(w, "  patronus lab traffic --from site-1 --to site-2 --duration 10s --cut %s --cut-at 3s\n", l.LinkNames()[0])
+	if ns := l.Namespace(l.Sites()[0]); ns != "" {
+		fmt.Fprintf(w, "  ip netns exec %s ping 10.2.0.1\n", ns)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Links: %s\nPress Ctrl-C to stop.\n\n", strings.Join(l.LinkNames(), " "))
 }
 
@@ -91,10 +100,17 @@ up/down state can change while it runs, from 'patronus lab impair' or a
 scenario file (JSON or YAML; see internal/lab/wanem for the format).
 
 Every pair of links of different sites gets a path, monitored by the edges.
+Each site's LAN, 10.N.0.0/24 with a host at 10.N.0.1, is a userspace network
+stack carried by its edge; with --netns (root) it is a Linux network namespace,
+patronus-<lab id>-site-N, holding a kernel TUN that the edge carries and gives
+the site's address and routes to the other sites' prefixes, so that any program
+run with 'ip netns exec' reaches the other sites through the data plane. The
+namespaces are removed when the lab stops. The WAN stays emulated either way.
 The admin password is PATRONUS_ADMIN_PASSWORD when set, else generated and
 printed, with an API key for the other commands.`,
 		Example: `  patronus lab --sites 3 --links 2 --listen 127.0.0.1:8080
-  patronus lab --sites 4 --links 2 --scenario failover.json`,
+  patronus lab --sites 4 --links 2 --scenario failover.json
+  sudo patronus lab --sites 2 --netns`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var sc *wanem.Scenario
@@ -114,6 +130,7 @@ printed, with an API key for the other commands.`,
 	cmd.Flags().IntVar(&sites, "sites", 3, "number of sites (2-100)")
 	cmd.Flags().IntVar(&links, "links", 2, "WAN links per site (1-16)")
 	cmd.Flags().StringVar(&scenario, "scenario", "", "scenario file to play (JSON or YAML)")
+	cmd.Flags().BoolVar(&f.netns, "netns", false, "make each site's LAN a network namespace with a kernel TUN (root; Linux)")
 	cmd.AddCommand(newLabImpairCmd(), newLabTrafficCmd())
 	return cmd
 }

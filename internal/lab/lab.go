@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/patronus-sdwan/patronus/internal/control"
 	"github.com/patronus-sdwan/patronus/internal/controller"
 	"github.com/patronus-sdwan/patronus/internal/edge/agent"
+	"github.com/patronus-sdwan/patronus/internal/edge/dataplane"
 	"github.com/patronus-sdwan/patronus/internal/lab/wanem"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 	"github.com/patronus-sdwan/patronus/internal/store"
@@ -67,6 +69,12 @@ type Config struct {
 	// from site-2 to the last site every 20 s, each under its own policy
 	// (created if missing), so the dashboard shows live counters.
 	Background bool
+	// NetNS, with the data plane, makes each site's LAN a Linux network
+	// namespace, patronus-<lab id>-site-N, holding a kernel TUN that the
+	// site's edge carries and configures (its address and routes to the
+	// peers' prefixes), in place of a netstack in this process. It needs
+	// root; the lab removes the namespaces when it closes.
+	NetNS bool
 }
 
 // LinkName names a site's link the way the lab and scenarios do:
@@ -100,7 +108,7 @@ type Lab struct {
 	byEP   map[string]*wanem.Link  // by endpoint ID
 	epName map[string]LinkName     // endpoint ID -> name
 	agents map[string]*agent.Agent // by site name
-	nets   map[string]*siteNet     // by site name; nil without a data plane
+	nets   map[string]siteLAN      // by site name; empty without a data plane
 	sites  []string
 	paths  map[[2]string]string // [src, dst] link names -> path ID
 
@@ -110,7 +118,7 @@ type Lab struct {
 // New builds the lab: the controller (listening, not yet serving), the
 // emulated links, the sites, links, paths and credentials in the store,
 // and one agent per site. Run starts them.
-func New(ctx context.Context, cfg Config) (l *Lab, err error) {
+func New(ctx context.Context, cfg Config) (_ *Lab, err error) {
 	if cfg.Sites < 2 || cfg.Sites > 100 {
 		return nil, fmt.Errorf("lab: %d sites: want 2 to 100", cfg.Sites)
 	}
@@ -123,14 +131,24 @@ func New(ctx context.Context, cfg Config) (l *Lab, err error) {
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
 	}
-	l = &Lab{cfg: cfg, log: cfg.Logger, links: map[string]*wanem.Link{}, byEP: map[string]*wanem.Link{},
+	// l is no named result: the returns on error set that to nil, and
+	// the deferred Close must still see what was built.
+	l := &Lab{cfg: cfg, log: cfg.Logger, links: map[string]*wanem.Link{}, byEP: map[string]*wanem.Link{},
 		epName: map[string]LinkName{}, agents: map[string]*agent.Agent{}, paths: map[[2]string]string{},
-		nets: map[string]*siteNet{}}
+		nets: map[string]siteLAN{}}
 	defer func() {
 		if err != nil {
 			l.Close()
 		}
 	}()
+	if cfg.NetNS {
+		if cfg.NoDataPlane {
+			return nil, errors.New("lab: site network namespaces need the data plane")
+		}
+		if err := checkNetNS(); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.DataDir == "" {
 		if l.tempDir, err = os.MkdirTemp("", "patronus-lab-"); err != nil {
 			return nil, fmt.Errorf("lab: %w", err)
@@ -157,15 +175,22 @@ func New(ctx context.Context, cfg Config) (l *Lab, err error) {
 		return nil, err
 	}
 	l.Controller.Handle(apiPrefix, newAPI(l))
+	labID := newLabID()
 	for i, site := range l.sites {
 		var dp *agent.DataPlane
 		if !cfg.NoDataPlane {
-			sn, err := newSiteNet(i + 1)
+			sn, err := l.newLAN(labID, site, i+1)
 			if err != nil {
 				return nil, err
 			}
 			l.nets[site] = sn
-			dp = &agent.DataPlane{PrivateKey: sn.key, Device: sn.device, HoldDown: cfg.HoldDown}
+			key, err := dataplane.GeneratePrivateKey()
+			if err != nil {
+				return nil, fmt.Errorf("lab: site key: %w", err)
+			}
+			// The key stays in this process: the edge registers only
+			// the public key.
+			dp = &agent.DataPlane{PrivateKey: key, Device: sn.device, Routes: sn.routes(), HoldDown: cfg.HoldDown}
 		}
 		a, err := agent.New(agent.Config{
 			Controller: l.URL(), Credential: creds[site], Dial: l.dial,
@@ -179,6 +204,38 @@ func New(ctx context.Context, cfg Config) (l *Lab, err error) {
 		l.agents[site] = a
 	}
 	return l, nil
+}
+
+// newLabID names a lab's namespaces apart from another lab's (a test
+// chooses it).
+var newLabID = func() string { return strings.ToLower(rand.Text()[:6]) }
+
+// newLAN makes site n's LAN: a namespace with Config.NetNS, else a
+// netstack.
+func (l *Lab) newLAN(labID, site string, n int) (siteLAN, error) {
+	if !l.cfg.NetNS {
+		s, err := newSiteNet(n)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return s, nil
+	}
+	name := "patronus-" + labID + "-" + site
+	s, err := newNSSite(name, n, l.log)
+	if err != nil {
+		return nil, err
+	}
+	l.log.Info("lab: site LAN in a network namespace", "site", site, "netns", name, "tun", siteTUN, "address", siteHost(n))
+	return s, nil
+}
+
+// Namespace returns the name of a site's network namespace, "" unless the
+// lab runs with Config.NetNS.
+func (l *Lab) Namespace(site string) string {
+	if s, ok := l.nets[site].(interface{ Namespace() string }); ok {
+		return s.Namespace()
+	}
+	return ""
 }
 
 // buildTopology makes the emulated links and makes the store agree with
@@ -401,7 +458,7 @@ func (l *Lab) Close() error {
 			a.Close()
 		}
 		for _, sn := range l.nets {
-			sn.close()
+			errs = append(errs, sn.close())
 		}
 		for _, wl := range l.links {
 			if err := wl.Close(); err != nil && !errors.Is(err, net.ErrClosed) {

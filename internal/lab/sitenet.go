@@ -1,93 +1,136 @@
 package lab
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"sync"
 
 	"golang.zx2c4.com/wireguard/tun"
 	"golang.zx2c4.com/wireguard/tun/netstack"
 
-	"github.com/patronus-sdwan/patronus/internal/edge/dataplane"
+	"github.com/patronus-sdwan/patronus/internal/edge/agent"
 )
 
+// siteMTU is the site device's MTU: WireGuard's default inner MTU.
+const siteMTU = 1420
+
 // SitePrefix is the LAN prefix the lab assigns to site n (from 1):
-// 10.n.0.0/24. The site's host, the address of its netstack, is 10.n.0.1.
+// 10.n.0.0/24. The site's host, the address of its LAN, is 10.n.0.1.
 func SitePrefix(n int) netip.Prefix {
 	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(n), 0, 0}), 24)
 }
 
-// siteHost is the address of site n's netstack.
+// siteHost is the address of site n's host.
 func siteHost(n int) netip.Addr { return netip.AddrFrom4([4]byte{10, byte(n), 0, 1}) }
 
-// siteNet is one site's LAN, rootless: a gVisor netstack behind the edge's
-// data plane, and the site's WireGuard key, which stays in this process
-// (the edge registers only the public key).
-type siteNet struct {
+// handover gives a site's device to the engine once, when the site's
+// prefixes hold the host's address.
+type handover struct {
 	host netip.Addr
-	key  dataplane.Key
-	dev  tun.Device
-	net  *netstack.Net
 
 	mu    sync.Mutex
-	taken bool // the engine owns dev and closes it
+	taken bool // the engine owns the device and closes it
 }
 
-func newSiteNet(n int) (*siteNet, error) {
-	key, err := dataplane.GeneratePrivateKey()
-	if err != nil {
-		return nil, fmt.Errorf("lab: site key: %w", err)
-	}
-	host := siteHost(n)
-	dev, tnet, err := netstack.CreateNetTUN([]netip.Addr{host}, nil, 1420)
-	if err != nil {
-		return nil, fmt.Errorf("lab: site netstack: %w", err)
-	}
-	return &siteNet{host: host, key: key, dev: dev, net: tnet}, nil
-}
-
-// device hands the netstack to the edge's engine (agent.DataPlane.Device).
-func (s *siteNet) device(prefixes []netip.Prefix) (tun.Device, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.taken {
-		return nil, errors.New("lab: the site's netstack is already in use")
+// take marks the device the engine's, or says why it cannot be.
+func (h *handover) take(prefixes []netip.Prefix) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.taken {
+		return errors.New("lab: the site's device is already in use")
 	}
 	ok := false
 	for _, p := range prefixes {
-		ok = ok || p.Contains(s.host)
+		ok = ok || p.Contains(h.host)
 	}
 	if !ok {
-		return nil, fmt.Errorf("lab: the site's prefixes %v do not hold its host %v", prefixes, s.host)
+		return fmt.Errorf("lab: the site's prefixes %v do not hold its host %v", prefixes, h.host)
 	}
-	s.taken = true
+	h.taken = true
+	return nil
+}
+
+// keep reports whether the device is still the lab's to close, and makes
+// it no longer so.
+func (h *handover) keep() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	mine := !h.taken
+	h.taken = true
+	return mine
+}
+
+// siteNet is one site's LAN, rootless: a gVisor netstack behind the edge's
+// data plane.
+type siteNet struct {
+	handover
+	dev tun.Device
+	net *netstack.Net
+}
+
+func newSiteNet(n int) (*siteNet, error) {
+	host := siteHost(n)
+	dev, tnet, err := netstack.CreateNetTUN([]netip.Addr{host}, nil, siteMTU)
+	if err != nil {
+		return nil, fmt.Errorf("lab: site netstack: %w", err)
+	}
+	return &siteNet{handover: handover{host: host}, dev: dev, net: tnet}, nil
+}
+
+func (s *siteNet) device(prefixes []netip.Prefix) (tun.Device, error) {
+	if err := s.take(prefixes); err != nil {
+		return nil, err
+	}
 	return s.dev, nil
 }
 
-// close closes the netstack unless an engine took it (and closes it).
-func (s *siteNet) close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.taken {
-		s.taken = true
-		s.dev.Close()
-	}
-}
+// routes is nil: the netstack holds its address from the start and sends
+// everything else to the engine.
+func (s *siteNet) routes() agent.SiteRoutes { return nil }
 
-// Net returns a site's LAN stack, for traffic, or nil without a data
-// plane.
-func (l *Lab) Net(site string) *netstack.Net {
-	if sn := l.nets[site]; sn != nil {
-		return sn.net
+func (s *siteNet) close() error {
+	if s.keep() {
+		return s.dev.Close()
 	}
 	return nil
 }
 
-// Host returns the address of a site's netstack.
-func (l *Lab) Host(site string) netip.Addr {
-	if sn := l.nets[site]; sn != nil {
-		return sn.host
+func (s *siteNet) Addr() netip.Addr { return s.host }
+
+// The netstack's constructors return typed nil pointers with their
+// errors, which would not be nil interfaces: hence the explicit nils.
+
+func (s *siteNet) ListenUDP(port uint16) (net.Conn, error) {
+	c, err := s.net.ListenUDPAddrPort(netip.AddrPortFrom(s.host, port))
+	if err != nil {
+		return nil, err
 	}
-	return netip.Addr{}
+	return c, nil
+}
+
+func (s *siteNet) DialUDP(dst netip.AddrPort) (net.Conn, error) {
+	c, err := s.net.DialUDPAddrPort(netip.AddrPortFrom(s.host, 0), dst)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *siteNet) ListenTCP(port uint16) (net.Listener, error) {
+	ln, err := s.net.ListenTCPAddrPort(netip.AddrPortFrom(s.host, port))
+	if err != nil {
+		return nil, err
+	}
+	return ln, nil
+}
+
+func (s *siteNet) DialTCP(ctx context.Context, dst netip.AddrPort) (net.Conn, error) {
+	c, err := s.net.DialContextTCPAddrPort(ctx, dst)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -10,8 +10,6 @@ import (
 	"net/netip"
 	"sync"
 	"time"
-
-	"golang.zx2c4.com/wireguard/tun/netstack"
 )
 
 // Header sizes of the inner packets the generators send, which the data
@@ -86,7 +84,7 @@ type UDPStream struct {
 // StartUDP starts a stream of rate datagrams a second, each with payload
 // bytes of UDP payload (at least 16), from site src to site dst's port.
 func (l *Lab) StartUDP(src, dst string, port uint16, rate, payload int) (*UDPStream, error) {
-	sn, dn := l.Net(src), l.Net(dst)
+	sn, dn := l.LAN(src), l.LAN(dst)
 	if sn == nil || dn == nil {
 		return nil, fmt.Errorf("lab: no data plane at %s or %s (unknown site, or the lab runs without one)", src, dst)
 	}
@@ -94,11 +92,11 @@ func (l *Lab) StartUDP(src, dst string, port uint16, rate, payload int) (*UDPStr
 		return nil, fmt.Errorf("lab: stream rate %d/s: want 1 to 100000", rate)
 	}
 	payload = max(payload, udpHeaderLen)
-	rc, err := dn.ListenUDPAddrPort(netip.AddrPortFrom(l.Host(dst), port))
+	rc, err := dn.ListenUDP(port)
 	if err != nil {
 		return nil, fmt.Errorf("lab: listen at %s: %w", dst, err)
 	}
-	sc, err := sn.DialUDPAddrPort(netip.AddrPortFrom(l.Host(src), 0), netip.AddrPortFrom(l.Host(dst), port))
+	sc, err := sn.DialUDP(netip.AddrPortFrom(dn.Addr(), port))
 	if err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("lab: dial from %s: %w", src, err)
@@ -242,15 +240,15 @@ func (r TCPResult) String() string {
 // site dst's port for d, or until limit bytes when limit is positive, and
 // returns what the receiver got.
 func (l *Lab) TCPBulk(ctx context.Context, src, dst string, port uint16, d time.Duration, limit int64) (TCPResult, error) {
-	sn, dn := l.Net(src), l.Net(dst)
+	sn, dn := l.LAN(src), l.LAN(dst)
 	if sn == nil || dn == nil {
 		return TCPResult{}, fmt.Errorf("lab: no data plane at %s or %s (unknown site, or the lab runs without one)", src, dst)
 	}
-	return tcpBulk(ctx, sn, dn, l.Host(dst), port, d, limit)
+	return tcpBulk(ctx, sn, dn, port, d, limit)
 }
 
-func tcpBulk(ctx context.Context, sn, dn *netstack.Net, dst netip.Addr, port uint16, d time.Duration, limit int64) (TCPResult, error) {
-	ln, err := dn.ListenTCPAddrPort(netip.AddrPortFrom(dst, port))
+func tcpBulk(ctx context.Context, sn, dn SiteLAN, port uint16, d time.Duration, limit int64) (TCPResult, error) {
+	ln, err := dn.ListenTCP(port)
 	if err != nil {
 		return TCPResult{}, fmt.Errorf("lab: listen: %w", err)
 	}
@@ -272,7 +270,7 @@ func tcpBulk(ctx context.Context, sn, dn *netstack.Net, dst netip.Addr, port uin
 		got <- recv{n, time.Now(), err}
 	}()
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	c, err := sn.DialContextTCPAddrPort(dctx, netip.AddrPortFrom(dst, port))
+	c, err := sn.DialTCP(dctx, netip.AddrPortFrom(dn.Addr(), port))
 	cancel()
 	if err != nil {
 		return TCPResult{}, fmt.Errorf("lab: connect through the overlay: %w", err)

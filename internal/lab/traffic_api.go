@@ -72,9 +72,9 @@ func (r *TrafficRequest) normalize(l *Lab) error {
 	switch {
 	case r.Kind != "udp" && r.Kind != "tcp":
 		return &sdwan.FieldError{Field: "kind", Value: r.Kind, Reason: "must be udp or tcp"}
-	case l.Net(r.From) == nil:
+	case l.LAN(r.From) == nil:
 		return &sdwan.FieldError{Field: "from", Value: r.From, Reason: fmt.Sprintf("is not a site of this lab with a data plane (sites are %v)", l.Sites())}
-	case l.Net(r.To) == nil || r.To == r.From:
+	case l.LAN(r.To) == nil || r.To == r.From:
 		return &sdwan.FieldError{Field: "to", Value: r.To, Reason: "must be another site of this lab with a data plane"}
 	case r.DurationMs < 100 || time.Duration(r.DurationMs)*time.Millisecond > maxTrafficRun:
 		return &sdwan.FieldError{Field: "durationMs", Value: fmt.Sprint(r.DurationMs), Reason: "must be 100 ms to 2 minutes"}
