@@ -261,13 +261,15 @@ func TestAccounting(t *testing.T) {
 	overhead := float64(c[1]-payload) / payload * 100
 	t.Logf("TCP: sent %d payload bytes (%v); the API counts %d packets, %d bytes: %.2f%% headers and control", payload, tr, c[0], c[1], overhead)
 	// At least an IPv4 and a TCP header (40 bytes) per full segment; at
-	// most 15% more: retransmitted segments are real packets and count
-	// too, and a burst into the tunnels' queues makes TCP retransmit (the
-	// race detector's pauses make it retransmit more, so only the lower
-	// bound holds there).
+	// most 30% more: retransmitted segments are real packets and count
+	// too, and a burst into the tunnels' queues makes TCP retransmit — 4-11%
+	// on an idle machine, 16% seen with other tests running beside it.
+	// Counting a packet twice anywhere would add 100%. (The race
+	// detector's pauses make TCP retransmit more, so only the lower bound
+	// holds there.)
 	least := uint64(payload + (payload+1367)/1368*40)
-	if c[1] < least || (overhead > 15 && !raceEnabled) {
-		t.Errorf("TCP policy: %d bytes counted for %d of payload (%.2f%% over); want at least %d (headers) and at most 15%% over", c[1], payload, overhead, least)
+	if c[1] < least || (overhead > 30 && !raceEnabled) {
+		t.Errorf("TCP policy: %d bytes counted for %d of payload (%.2f%% over); want at least %d (headers) and at most 30%% over", c[1], payload, overhead, least)
 	}
 }
 
