@@ -40,13 +40,15 @@ test-go:
 test-lab:
 	$(GO) test -count=1 -parallel 1 -timeout 10m -run 'TestAccuracy|TestDetection|TestStability|TestOverhead|TestFailoverGap|TestPolicyMovesTraffic|TestAccounting' -v ./internal/lab
 
-# The data plane's tests that need root: kernel TUN devices in network
-# namespaces, interoperation with the stock wireguard-go and wg, and the
-# throughput figure beside plain wireguard-go. They run when make runs as
-# root (as CI does) and are skipped otherwise.
+# The tests that need root: kernel TUN devices in network namespaces,
+# interoperation with the stock wireguard-go and wg, the throughput figure
+# beside plain wireguard-go, the edge's TUN address and routes, and the lab
+# with its site LANs in namespaces. They run when make runs as root (as CI
+# does) and are skipped otherwise; one package at a time (-p 1), so that the
+# throughput figure does not measure another package's traffic.
 test-root:
 	@if [ "$$(id -u)" = 0 ]; then \
-		$(GO) test -count=1 -timeout 5m -run 'TestRoot' -v ./internal/edge/dataplane -run-root-tests; \
+		$(GO) test -count=1 -p 1 -timeout 8m -run 'TestRoot' -v ./internal/edge/dataplane ./internal/edge/route ./internal/lab -run-root-tests; \
 	else \
 		echo "make test-root: not root; skipping the TUN and network-namespace tests"; \
 	fi
