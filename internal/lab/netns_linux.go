@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/patronus-sdwan/patronus/internal/edge/agent"
 	"github.com/patronus-sdwan/patronus/internal/edge/route"
+	"github.com/patronus-sdwan/patronus/internal/nsexec"
 )
 
 // netnsDir is where named network namespaces are bound, as iproute2's
@@ -89,69 +89,31 @@ func newNSSite(name string, n int, log *slog.Logger) (_ *nsSite, err error) {
 // makeNamedNS makes the network namespace name, bound under netnsDir,
 // from a thread it then returns to its own namespace.
 func makeNamedNS(name string) (ns netns.NsHandle, err error) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread()
-		self, e := netns.Get()
-		if e != nil {
-			err = e
-			runtime.UnlockOSThread()
-			return
-		}
-		defer self.Close()
-		ns, err = netns.NewNamed(name)
-		if err != nil {
+	err = nsexec.Locked(func() error {
+		var err error
+		if ns, err = netns.NewNamed(name); err != nil {
 			// NewNamed leaves the mount point when the mount fails.
 			if !errors.Is(err, os.ErrExist) {
 				os.Remove(netnsDir + "/" + name)
 			}
-			err = fmt.Errorf("lab: make network namespace %s under %s: %w", name, netnsDir, err)
+			return fmt.Errorf("lab: make network namespace %s under %s: %w", name, netnsDir, err)
 		}
-		if e := netns.Set(self); e != nil {
-			// The thread stays locked and dies with this goroutine
-			// rather than serve others from the wrong namespace.
-			err = errors.Join(err, fmt.Errorf("lab: leave namespace %s: %w", name, e))
-			return
-		}
-		runtime.UnlockOSThread()
-	}()
-	<-done
+		return nil
+	})
 	if err != nil && ns.IsOpen() {
 		ns.Close()
-		netns.DeleteNamed(name)
+		_ = netns.DeleteNamed(name) // best effort: the error above is the one to report
 	}
 	return ns, err
 }
 
 // in runs f on a thread switched into the site's namespace: sockets and
 // devices it makes belong there, and stay there when used from anywhere.
-func (s *nsSite) in(f func() error) (err error) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread()
-		self, e := netns.Get()
-		if e != nil {
-			err = e
-			runtime.UnlockOSThread()
-			return
-		}
-		defer self.Close()
-		if e := netns.Set(s.ns); e != nil {
-			err = fmt.Errorf("lab: enter namespace %s: %w", s.name, e)
-			runtime.UnlockOSThread()
-			return
-		}
-		err = f()
-		if e := netns.Set(self); e != nil {
-			err = errors.Join(err, fmt.Errorf("lab: leave namespace %s: %w", s.name, e))
-			return // the thread stays locked and dies with the goroutine
-		}
-		runtime.UnlockOSThread()
-	}()
-	<-done
-	return err
+func (s *nsSite) in(f func() error) error {
+	if err := nsexec.Do(s.ns, f); err != nil {
+		return fmt.Errorf("lab: in namespace %s: %w", s.name, err)
+	}
+	return nil
 }
 
 func (s *nsSite) device(prefixes []netip.Prefix) (tun.Device, error) {
