@@ -81,6 +81,31 @@ func collect(opCtx *graphql.OperationContext, sel ast.SelectionSet, typeName str
 	return fields, true
 }
 
+// compileObject compiles the selection of an object of typeName: field
+// gives each collected field's writer, or false for one the plans do not
+// handle. __typename is handled here.
+func compileObject[T any](opCtx *graphql.OperationContext, sel ast.SelectionSet, typeName string,
+	field func(f graphql.CollectedField) (fieldWriter[T], bool)) (objectPlan[T], bool) {
+	fields, ok := collect(opCtx, sel, typeName)
+	if !ok {
+		return nil, false
+	}
+	plan := make(objectPlan[T], 0, len(fields))
+	for _, f := range fields {
+		if f.Name == "__typename" {
+			plan = append(plan, fieldWriter[T]{alias: f.Alias, write: typename[T](typeName)})
+			continue
+		}
+		fw, ok := field(f)
+		if !ok {
+			return nil, false
+		}
+		fw.alias = f.Alias
+		plan = append(plan, fw)
+	}
+	return plan, true
+}
+
 func typename[T any](name string) func(io.Writer, *T) {
 	return func(w io.Writer, _ *T) { graphql.MarshalString(name).MarshalGQL(w) }
 }
@@ -117,16 +142,8 @@ func writeFloat(w io.Writer, f float64) { _, _ = fmt.Fprintf(w, "%g", f) }
 func finite(f float64) bool { return !math.IsInf(f, 0) && !math.IsNaN(f) }
 
 func compilePolicy(opCtx *graphql.OperationContext, sel ast.SelectionSet) (objectPlan[model.Policy], bool) {
-	fields, ok := collect(opCtx, sel, "Policy")
-	if !ok {
-		return nil, false
-	}
-	plan := make(objectPlan[model.Policy], 0, len(fields))
-	for _, f := range fields {
-		fw := fieldWriter[model.Policy]{alias: f.Alias}
+	return compileObject(opCtx, sel, "Policy", func(f graphql.CollectedField) (fw fieldWriter[model.Policy], ok bool) {
 		switch f.Name {
-		case "__typename":
-			fw.write = typename[model.Policy]("Policy")
 		case "id":
 			fw.write = func(w io.Writer, p *model.Policy) { writeString(w, p.ID) }
 		case "name":
@@ -152,36 +169,27 @@ func compilePolicy(opCtx *graphql.OperationContext, sel ast.SelectionSet) (objec
 		case "matchCriteria":
 			sub, ok := compileMatch(opCtx, f.Selections)
 			if !ok {
-				return nil, false
+				return fw, false
 			}
 			fw.write = func(w io.Writer, p *model.Policy) { sub.write(w, p.MatchCriteria) }
 			fw.ok = func(p *model.Policy) bool { return sub.canWrite(p.MatchCriteria) }
 		case "actions":
 			sub, ok := compileActions(opCtx, f.Selections)
 			if !ok {
-				return nil, false
+				return fw, false
 			}
 			fw.write = func(w io.Writer, p *model.Policy) { sub.write(w, p.Actions) }
 			fw.ok = func(p *model.Policy) bool { return sub.canWrite(p.Actions) }
 		default:
-			return nil, false
+			return fw, false
 		}
-		plan = append(plan, fw)
-	}
-	return plan, true
+		return fw, true
+	})
 }
 
 func compileMatch(opCtx *graphql.OperationContext, sel ast.SelectionSet) (objectPlan[model.MatchCriteria], bool) {
-	fields, ok := collect(opCtx, sel, "MatchCriteria")
-	if !ok {
-		return nil, false
-	}
-	plan := make(objectPlan[model.MatchCriteria], 0, len(fields))
-	for _, f := range fields {
-		fw := fieldWriter[model.MatchCriteria]{alias: f.Alias}
+	return compileObject(opCtx, sel, "MatchCriteria", func(f graphql.CollectedField) (fw fieldWriter[model.MatchCriteria], ok bool) {
 		switch f.Name {
-		case "__typename":
-			fw.write = typename[model.MatchCriteria]("MatchCriteria")
 		case "protocol":
 			fw.write = func(w io.Writer, m *model.MatchCriteria) { writeOptString(w, m.Protocol) }
 		case "sourceIp":
@@ -193,24 +201,15 @@ func compileMatch(opCtx *graphql.OperationContext, sel ast.SelectionSet) (object
 		case "destPort":
 			fw.write = func(w io.Writer, m *model.MatchCriteria) { writeOptString(w, m.DestPort) }
 		default:
-			return nil, false
+			return fw, false
 		}
-		plan = append(plan, fw)
-	}
-	return plan, true
+		return fw, true
+	})
 }
 
 func compileActions(opCtx *graphql.OperationContext, sel ast.SelectionSet) (objectPlan[model.PolicyActions], bool) {
-	fields, ok := collect(opCtx, sel, "PolicyActions")
-	if !ok {
-		return nil, false
-	}
-	plan := make(objectPlan[model.PolicyActions], 0, len(fields))
-	for _, f := range fields {
-		fw := fieldWriter[model.PolicyActions]{alias: f.Alias}
+	return compileObject(opCtx, sel, "PolicyActions", func(f graphql.CollectedField) (fw fieldWriter[model.PolicyActions], ok bool) {
 		switch f.Name {
-		case "__typename":
-			fw.write = typename[model.PolicyActions]("PolicyActions")
 		case "kind":
 			fw.write = func(w io.Writer, a *model.PolicyActions) { a.Kind.MarshalGQL(w) }
 			fw.ok = func(a *model.PolicyActions) bool { return a.Kind.IsValid() }
@@ -232,32 +231,21 @@ func compileActions(opCtx *graphql.OperationContext, sel ast.SelectionSet) (obje
 		case "sla":
 			sub, ok := compileSla(opCtx, f.Selections)
 			if !ok {
-				return nil, false
+				return fw, false
 			}
 			fw.write = func(w io.Writer, a *model.PolicyActions) { sub.write(w, a.Sla) }
 			fw.ok = func(a *model.PolicyActions) bool { return sub.canWrite(a.Sla) }
 		default:
-			return nil, false
+			return fw, false
 		}
-		plan = append(plan, fw)
-	}
-	return plan, true
+		return fw, true
+	})
 }
 
 func compileSla(opCtx *graphql.OperationContext, sel ast.SelectionSet) (objectPlan[model.Sla], bool) {
-	fields, ok := collect(opCtx, sel, "Sla")
-	if !ok {
-		return nil, false
-	}
-	plan := make(objectPlan[model.Sla], 0, len(fields))
-	for _, f := range fields {
-		fw := fieldWriter[model.Sla]{alias: f.Alias}
+	return compileObject(opCtx, sel, "Sla", func(f graphql.CollectedField) (fw fieldWriter[model.Sla], ok bool) {
 		var get func(*model.Sla) float64
 		switch f.Name {
-		case "__typename":
-			fw.write = typename[model.Sla]("Sla")
-			plan = append(plan, fw)
-			continue
 		case "maxLatencyMs":
 			get = func(s *model.Sla) float64 { return s.MaxLatencyMs }
 		case "maxJitterMs":
@@ -265,13 +253,12 @@ func compileSla(opCtx *graphql.OperationContext, sel ast.SelectionSet) (objectPl
 		case "maxLossPct":
 			get = func(s *model.Sla) float64 { return s.MaxLossPct }
 		default:
-			return nil, false
+			return fw, false
 		}
 		fw.write = func(w io.Writer, s *model.Sla) { writeFloat(w, get(s)) }
 		fw.ok = func(s *model.Sla) bool { return finite(get(s)) }
-		plan = append(plan, fw)
-	}
-	return plan, true
+		return fw, true
+	})
 }
 
 // policyList is a written list of policies: the graphql.Marshaler the
