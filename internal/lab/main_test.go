@@ -11,10 +11,6 @@ import (
 // probes at 100 ms, 500 paths for the scale figure).
 var long = flag.Bool("lab.long", false, "run the lab scenarios at full length")
 
-// runRootTests runs the tests that need root (TestRoot…): sites' LANs in
-// network namespaces with kernel TUNs.
-var runRootTests = flag.Bool("run-root-tests", false, "run the tests that need root: TUN devices in network namespaces")
-
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }

@@ -14,19 +14,12 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/patronus-sdwan/patronus/internal/edge/route"
+	"github.com/patronus-sdwan/patronus/internal/nsexec/nstest"
 )
 
 // rootOnly skips t unless -run-root-tests is given and the process is
 // root.
-func rootOnly(t *testing.T) {
-	t.Helper()
-	if !*runRootTests {
-		t.Skip("needs -run-root-tests")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-}
+func rootOnly(t *testing.T) { nstest.RootOnly(t) }
 
 // TestNetNSRefused checks that a lab refuses namespaces it cannot have,
 // saying why, and leaves nothing behind.

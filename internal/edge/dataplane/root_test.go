@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net"
 	"net/netip"
@@ -18,36 +17,8 @@ import (
 	"golang.zx2c4.com/wireguard/device"
 	"golang.zx2c4.com/wireguard/tun"
 
-	"github.com/patronus-sdwan/patronus/internal/nsexec"
+	"github.com/patronus-sdwan/patronus/internal/nsexec/nstest"
 )
-
-var runRootTests = flag.Bool("run-root-tests", false, "run the tests that need root: TUN devices in network namespaces")
-
-// rootOnly skips t unless -run-root-tests is given and the process is root
-// with the tools the tests drive.
-func rootOnly(t *testing.T, tools ...string) {
-	t.Helper()
-	if !*runRootTests {
-		t.Skip("needs -run-root-tests")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	for _, tool := range append([]string{"ip"}, tools...) {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s", tool)
-		}
-	}
-}
-
-func run(t testing.TB, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
 
 // netnsPair makes two network namespaces joined by a veth pair, the WAN:
 // 10.99.0.1 in the first, 10.99.0.2 in the second.
@@ -68,15 +39,6 @@ func netnsPair(t *testing.T) (ns1, ns2 string) {
 		run(t, append([]string{"ip", "netns", "exec"}, c...)...)
 	}
 	return ns1, ns2
-}
-
-// inNetns runs f on a thread switched into namespace ns, so the sockets
-// and TUN devices f creates belong to it.
-func inNetns(t testing.TB, ns string, f func() error) {
-	t.Helper()
-	if err := nsexec.DoNamed(ns, f); err != nil {
-		t.Fatalf("in netns %s: %v", ns, err)
-	}
 }
 
 // iperf runs an iperf3 TCP test of secs seconds from ns1 to server (an
@@ -337,3 +299,11 @@ func TestRootInteropStockWireGuard(t *testing.T) {
 		t.Errorf("wg show reports no handshake: %q", show)
 	}
 }
+
+// The shared helpers of the tests that need root, under this package's
+// short names.
+var (
+	rootOnly = nstest.RootOnly
+	run      = nstest.Run
+	inNetns  = nstest.InNetns
+)

@@ -9,41 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.zx2c4.com/wireguard/tun"
 
-	"github.com/patronus-sdwan/patronus/internal/nsexec"
+	"github.com/patronus-sdwan/patronus/internal/nsexec/nstest"
 )
-
-// rootOnly skips t unless -run-root-tests is given and the process is root
-// with iproute2.
-func rootOnly(t *testing.T, tools ...string) {
-	t.Helper()
-	if !*runRootTests {
-		t.Skip("needs -run-root-tests")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	for _, tool := range append([]string{"ip"}, tools...) {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s", tool)
-		}
-	}
-}
-
-func run(t testing.TB, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
 
 // newNetns makes a network namespace that goes with the test.
 func newNetns(t *testing.T, name string) {
@@ -67,15 +40,6 @@ func nsHandle(t *testing.T, ns string) *netlink.Handle {
 	}
 	t.Cleanup(h.Close)
 	return h
-}
-
-// inNetns runs f on a thread switched into namespace ns, so the sockets
-// and TUN devices f creates belong to it.
-func inNetns(t testing.TB, ns string, f func() error) {
-	t.Helper()
-	if err := nsexec.DoNamed(ns, f); err != nil {
-		t.Fatalf("in netns %s: %v", ns, err)
-	}
 }
 
 // newTUN creates the kernel TUN device name in namespace ns, as the edge
@@ -241,3 +205,11 @@ func TestRootRoutes(t *testing.T) {
 		t.Errorf("Close after the device went: %v", err)
 	}
 }
+
+// The shared helpers of the tests that need root, under this package's
+// short names.
+var (
+	rootOnly = nstest.RootOnly
+	run      = nstest.Run
+	inNetns  = nstest.InNetns
+)
