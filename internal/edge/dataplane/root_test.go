@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -42,25 +43,44 @@ func netnsPair(t *testing.T) (ns1, ns2 string) {
 }
 
 // iperf runs an iperf3 TCP test of secs seconds from ns1 to server (an
-// address in ns2) and returns the receiver's throughput in bit/s.
+// address in ns2) and returns the receiver's throughput in bit/s. iperf3
+// has no deadline of its own and once, in a CI rehearsal, a client hung
+// for minutes on a connection that carried nothing; so each attempt has
+// one, and a run that misses it is tried again, twice at most.
 func iperf(t *testing.T, ns1, ns2 string, server netip.Addr, secs int) float64 {
 	t.Helper()
-	srv := exec.Command("ip", "netns", "exec", ns2, "iperf3", "-s", "-1", "-B", server.String())
+	var err error
+	for attempt := range 3 {
+		var bps float64
+		if bps, err = iperfOnce(ns1, ns2, server, secs); err == nil {
+			return bps
+		}
+		t.Logf("iperf3 to %v, attempt %d: %v", server, attempt+1, err)
+	}
+	t.Fatalf("iperf3 to %v: %v", server, err)
+	return 0
+}
+
+func iperfOnce(ns1, ns2 string, server netip.Addr, secs int) (float64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs+20)*time.Second)
+	defer cancel()
+	srv := exec.CommandContext(ctx, "ip", "netns", "exec", ns2, "iperf3", "-s", "-1", "-B", server.String())
 	if err := srv.Start(); err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer func() { srv.Process.Kill(); srv.Wait() }()
 	var out []byte
 	var err error
 	for range 50 { // until the server listens
 		time.Sleep(50 * time.Millisecond)
-		out, err = exec.Command("ip", "netns", "exec", ns1, "iperf3", "-J", "-c", server.String(), "-t", fmt.Sprint(secs)).Output()
-		if err == nil {
+		out, err = exec.CommandContext(ctx, "ip", "netns", "exec", ns1, "iperf3", "-J", "-c", server.String(),
+			"-t", fmt.Sprint(secs), "--connect-timeout", "3000").Output()
+		if err == nil || ctx.Err() != nil {
 			break
 		}
 	}
 	if err != nil {
-		t.Fatalf("iperf3: %v\n%s", err, out)
+		return 0, fmt.Errorf("%v (%v)\n%s", err, ctx.Err(), out)
 	}
 	var res struct {
 		End struct {
@@ -70,9 +90,9 @@ func iperf(t *testing.T, ns1, ns2 string, server netip.Addr, secs int) float64 {
 		} `json:"end"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("iperf3 output: %v", err)
+		return 0, fmt.Errorf("iperf3 output: %v", err)
 	}
-	return res.End.SumReceived.BitsPerSecond
+	return res.End.SumReceived.BitsPerSecond, nil
 }
 
 // stockWireGuard starts the stock wireguard-go binary (built from the module
