@@ -39,6 +39,9 @@ func (postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	ctx := r.Context()
 	contentType := responseContentType(r.Header.Get("Accept"))
 	w.Header().Set("Content-Type", contentType)
+	// The data goes out without HTML escaping (valid JSON): make sure no
+	// browser sniffs it into anything but JSON.
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	start := graphql.Now()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {

@@ -73,6 +73,9 @@ func TestPostJSONMatchesGqlgen(t *testing.T) {
 			if g, w := got.Header().Get("Content-Type"), want.Header().Get("Content-Type"); g != w {
 				t.Errorf("content type %q, gqlgen's %q", g, w)
 			}
+			if g := got.Header().Get("X-Content-Type-Options"); g != "nosniff" {
+				t.Errorf("X-Content-Type-Options %q, want nosniff: the data is not HTML-escaped", g)
+			}
 			var g, w any
 			if err := json.Unmarshal(got.Body.Bytes(), &g); err != nil {
 				t.Fatalf("%v: %s", err, got.Body)
