@@ -192,7 +192,7 @@ func (t *TrafficStats) applyLogged(logged []store.TrafficReport) {
 			t.log.Error("traffic: unreadable logged report", "edge", l.Edge, "epoch", l.Epoch, "seq", l.Seq, "err", err)
 			continue
 		}
-		if _, err := t.agg.Apply(&r); err != nil {
+		if _, err := t.agg.ApplySeen(&r, l.ReceivedAt); err != nil {
 			t.log.Error("traffic: logged report", "edge", l.Edge, "epoch", l.Epoch, "seq", l.Seq, "err", err)
 		}
 	}
@@ -215,6 +215,15 @@ func (t *TrafficStats) Run(ctx context.Context) {
 			t.log.Warn("traffic: apply another replica's report", "edge", e.Summary, "err", err)
 		}
 	}
+}
+
+// ExpireGauges zeroes the active-flow gauges of edges that have not
+// reported for stats.GaugeMaxAge (their Reporters send a heartbeat every
+// stats.DefaultHeartbeat), so an edge that went away for good does not
+// leave its flows counted. Every replica runs it on its own totals; they
+// judge by the time each report was logged, the same on all of them.
+func (t *TrafficStats) ExpireGauges() int {
+	return t.agg.ExpireGauges(t.now().Add(-stats.GaugeMaxAge))
 }
 
 // Fold stores the aggregator's whole state and prunes the reports it

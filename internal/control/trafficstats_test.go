@@ -84,3 +84,48 @@ func TestTrafficStatsApplySnapshotRestart(t *testing.T) {
 		t.Errorf("after retention %d rows, want the 3 hourly roll-ups (raw rows are past their 7 days)", len(rows))
 	}
 }
+
+// TestTrafficStatsExpireGauges: an edge silent for stats.GaugeMaxAge
+// (judged by when its reports were logged) stops counting active flows,
+// on a replica that applied its report and on one that read it from the
+// log later; its counts stay.
+func TestTrafficStatsExpireGauges(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	site := &sdwan.Site{Name: "a"}
+	if err := svc.CreateSite(ctx, admin, site); err != nil {
+		t.Fatal(err)
+	}
+	pol := &sdwan.Policy{Name: "voice", Priority: 1, Enabled: true}
+	if err := svc.CreatePolicy(ctx, operator, pol); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	a, err := NewTrafficStats(ctx, svc.Store(), nil, nil, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edge := auth.Principal{Kind: "site", Name: "a", Role: sdwan.RoleEdge, SiteID: site.ID}
+	r := &stats.Report{Edge: "a/edge", Site: site.ID, Epoch: 1, Seq: 1, Time: now.Add(-time.Hour), // a skewed edge clock
+		Deltas: []stats.Delta{{PolicyID: pol.ID, Packets: 10, Bytes: 1000, ActiveFlows: 3}}}
+	if _, err := a.Apply(ctx, edge, r); err != nil {
+		t.Fatal(err)
+	}
+	if n := a.ExpireGauges(); n != 0 {
+		t.Fatalf("expired %d edges right after their report", n)
+	}
+	now = now.Add(stats.GaugeMaxAge + time.Second)
+	b, err := NewTrafficStats(ctx, svc.Store(), nil, nil, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ts := range map[string]*TrafficStats{"a": a, "b": b} {
+		if n := ts.ExpireGauges(); n != 1 {
+			t.Errorf("replica %s expired %d edges, want 1", name, n)
+		}
+		if got := ts.PolicyTotals(pol.ID); got.Packets != 10 || got.ActiveFlows != 0 {
+			t.Errorf("replica %s: %+v, want the 10 packets and no active flows", name, got)
+		}
+	}
+}

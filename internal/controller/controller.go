@@ -229,6 +229,9 @@ func (c *Controller) runJobs(ctx context.Context) {
 		case <-retain.C:
 			c.retention(ctx)
 		case <-snap.C:
+			if n := c.Traffic.ExpireGauges(); n > 0 {
+				c.log.Info("aged out the active-flow counts of silent edges", "edges", n)
+			}
 			c.snapshot(ctx)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Totals are traffic totals the controller keeps from edge reports.
@@ -53,6 +54,7 @@ type edgeState struct {
 	site   string
 	epoch  uint64
 	seq    uint64
+	seen   time.Time        // when its last report was taken
 	active map[int64]uint64 // latest gauge per policy
 }
 
@@ -74,7 +76,11 @@ var ErrBadReport = errors.New("stats: report without edge or sequence")
 // returns false without change when the report is not newer than the last
 // one applied for its edge. Either way the caller should acknowledge the
 // report's sequence number to the edge.
-func (a *Aggregator) Apply(r *Report) (bool, error) {
+func (a *Aggregator) Apply(r *Report) (bool, error) { return a.ApplySeen(r, r.Time) }
+
+// ApplySeen is Apply for a report taken at seen (the controller's time,
+// which ExpireGauges compares; Apply uses the report's own).
+func (a *Aggregator) ApplySeen(r *Report, seen time.Time) (bool, error) {
 	if r.Edge == "" || r.Seq == 0 {
 		return false, ErrBadReport
 	}
@@ -95,7 +101,7 @@ func (a *Aggregator) Apply(r *Report) (bool, error) {
 		}
 		e.site, e.epoch = r.Site, r.Epoch
 	}
-	e.seq = r.Seq
+	e.seq, e.seen = r.Seq, seen
 	for i := range r.Deltas {
 		d := &r.Deltas[i]
 		totalsFor(a.policies, d.PolicyID).add(d)
@@ -127,6 +133,27 @@ func (a *Aggregator) setActive(e *edgeState, policy int64, v uint64) {
 	totalsFor(a.policies, policy).ActiveFlows += v - old // modular: adds the signed change
 	totalsFor(a.sites, e.site).ActiveFlows += v - old
 	totalsFor(a.sitePolicies, sitePolicy{e.site, policy}).ActiveFlows += v - old
+}
+
+// ExpireGauges zeroes the active-flow gauges of edges whose last report
+// was taken before cutoff: an edge that stopped reporting (Reporters send
+// a heartbeat) has no flows anyone can vouch for. Their sequence marks
+// stay, so a late re-send is still discarded. It returns how many edges'
+// gauges it zeroed.
+func (a *Aggregator) ExpireGauges(cutoff time.Time) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, e := range a.edges {
+		if len(e.active) == 0 || !e.seen.Before(cutoff) {
+			continue
+		}
+		for id := range e.active {
+			a.setActive(e, id, 0)
+		}
+		n++
+	}
+	return n
 }
 
 // PolicyTotals returns a policy's totals over every site.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"time"
 )
 
 // AggregatorState is everything an Aggregator knows, in a form that
@@ -24,6 +25,7 @@ type EdgeMark struct {
 	Site   string           `json:"site"`
 	Epoch  uint64           `json:"epoch"`
 	Seq    uint64           `json:"seq"`
+	Seen   time.Time        `json:"seen"`
 	Active map[int64]uint64 `json:"active,omitempty"`
 }
 
@@ -46,7 +48,7 @@ func (a *Aggregator) State() AggregatorState {
 	defer a.mu.RUnlock()
 	var s AggregatorState
 	for name, e := range a.edges {
-		s.Edges = append(s.Edges, EdgeMark{Edge: name, Site: e.site, Epoch: e.epoch, Seq: e.seq, Active: maps.Clone(e.active)})
+		s.Edges = append(s.Edges, EdgeMark{Edge: name, Site: e.site, Epoch: e.epoch, Seq: e.seq, Seen: e.seen, Active: maps.Clone(e.active)})
 	}
 	for id, t := range a.policies {
 		s.Policies = append(s.Policies, PolicyTotals{PolicyID: id, Totals: *t})
@@ -76,7 +78,7 @@ func RestoreAggregator(s AggregatorState) *Aggregator {
 		if active == nil {
 			active = make(map[int64]uint64)
 		}
-		a.edges[m.Edge] = &edgeState{site: m.Site, epoch: m.Epoch, seq: m.Seq, active: active}
+		a.edges[m.Edge] = &edgeState{site: m.Site, epoch: m.Epoch, seq: m.Seq, seen: m.Seen, active: active}
 	}
 	for _, t := range s.Policies {
 		*totalsFor(a.policies, t.PolicyID) = t.Totals

@@ -3,6 +3,7 @@ package stats
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -56,5 +57,39 @@ func TestAggregatorStateRoundTrip(t *testing.T) {
 	}
 	if got := b.PolicyTotals(1); got.Packets != 15 || got.ActiveFlows != 1 {
 		t.Errorf("policy 1 = %+v; want 15 packets and e2's gauge gone with its old run", got)
+	}
+}
+
+// TestExpireGauges: the gauges of an edge whose last report is older than
+// the cut-off go to zero, counts stay, and a late re-send is still
+// discarded; a live edge keeps its gauges.
+func TestExpireGauges(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	a := NewAggregator()
+	for _, r := range []struct {
+		rep  Report
+		seen time.Time
+	}{
+		{Report{Edge: "gone", Site: "s1", Epoch: 1, Seq: 1, Deltas: []Delta{{PolicyID: 1, Packets: 5, ActiveFlows: 4}}}, t0},
+		{Report{Edge: "live", Site: "s2", Epoch: 1, Seq: 1, Deltas: []Delta{{PolicyID: 1, Packets: 3, ActiveFlows: 2}}}, t0.Add(80 * time.Second)},
+	} {
+		if _, err := a.ApplySeen(&r.rep, r.seen); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := a.ExpireGauges(t0.Add(time.Minute)); n != 1 {
+		t.Fatalf("expired %d edges, want 1", n)
+	}
+	if got := a.PolicyTotals(1); got.Packets != 8 || got.ActiveFlows != 2 {
+		t.Errorf("policy 1 = %+v, want 8 packets and the live edge's 2 flows", got)
+	}
+	if got := a.SiteTotals("s1"); got.ActiveFlows != 0 || got.Packets != 5 {
+		t.Errorf("site s1 = %+v, want its counts and no flows", got)
+	}
+	if ok, _ := a.ApplySeen(&Report{Edge: "gone", Site: "s1", Epoch: 1, Seq: 1, Deltas: []Delta{{PolicyID: 1, Packets: 5}}}, t0.Add(2*time.Minute)); ok {
+		t.Error("a re-send after the gauges expired was applied")
+	}
+	if n := a.ExpireGauges(t0.Add(time.Minute)); n != 0 {
+		t.Errorf("expired %d edges again", n)
 	}
 }

@@ -79,7 +79,20 @@ type ReporterConfig struct {
 	Epoch uint64
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Heartbeat is the longest the Reporter stays silent: with nothing
+	// new to report it still cuts a report (perhaps with no deltas) this
+	// long after the last, so the controller knows the edge's active-flow
+	// gauges are current and can age out those of edges that went away.
+	// DefaultHeartbeat when zero.
+	Heartbeat time.Duration
 }
+
+// DefaultHeartbeat is the Reporter's default longest silence. The
+// controller ages out the gauges of an edge silent for GaugeMaxAge.
+const (
+	DefaultHeartbeat = 30 * time.Second
+	GaugeMaxAge      = 3 * DefaultHeartbeat
+)
 
 // Reporter produces an edge's reports: per-policy deltas of its source's
 // counters, each cut when the previous one has been acknowledged.
@@ -101,8 +114,10 @@ type Reporter struct {
 	edge, site string
 	epoch      uint64
 	now        func() time.Time
+	heartbeat  time.Duration
 
 	mu      sync.Mutex
+	lastCut time.Time          // when the last report was cut
 	base    map[int64]Counters // the source's counters at the last cut
 	seq     uint64             // the last cut's sequence number
 	pending *Report            // cut and not yet acknowledged
@@ -117,15 +132,18 @@ func NewReporter(cfg ReporterConfig) *Reporter {
 	if cfg.Epoch == 0 {
 		cfg.Epoch = uint64(cfg.Now().UnixNano())
 	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = DefaultHeartbeat
+	}
 	return &Reporter{
-		src: cfg.Source, edge: cfg.Edge, site: cfg.Site, epoch: cfg.Epoch, now: cfg.Now,
-		base: make(map[int64]Counters),
+		src: cfg.Source, edge: cfg.Edge, site: cfg.Site, epoch: cfg.Epoch, now: cfg.Now, heartbeat: cfg.Heartbeat,
+		base: make(map[int64]Counters), lastCut: cfg.Now(),
 	}
 }
 
 // Next returns the report to send and true, or false when there is no
-// unacknowledged report and nothing has changed since the last one. The
-// returned report shares nothing with the Reporter.
+// unacknowledged report and nothing has changed since the last one, within
+// the heartbeat. The returned report shares nothing with the Reporter.
 func (r *Reporter) Next() (Report, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -152,11 +170,13 @@ func (r *Reporter) Next() (Report, bool) {
 		}
 		r.base[cur.PolicyID] = cur
 	}
-	if len(deltas) == 0 {
+	now := r.now()
+	if len(deltas) == 0 && now.Sub(r.lastCut) < r.heartbeat {
 		return Report{}, false
 	}
 	r.seq++
-	r.pending = &Report{Edge: r.edge, Site: r.site, Epoch: r.epoch, Seq: r.seq, Time: r.now(), Deltas: deltas}
+	r.lastCut = now
+	r.pending = &Report{Edge: r.edge, Site: r.site, Epoch: r.epoch, Seq: r.seq, Time: now, Deltas: deltas}
 	return r.copyPending(), true
 }
 

@@ -277,3 +277,30 @@ func TestAggregatorConcurrent(t *testing.T) {
 		t.Errorf("totals = %+v, want %+v", got, want)
 	}
 }
+
+// TestReporterHeartbeat: with nothing new the Reporter stays silent for a
+// heartbeat, then cuts a report without deltas so the controller knows the
+// edge is alive; traffic resets the wait.
+func TestReporterHeartbeat(t *testing.T) {
+	c, clk := newTest(t, Config{Capacity: 1024})
+	r := NewReporter(ReporterConfig{Source: c, Edge: "e1", Site: "s1", Epoch: 7, Now: clk.Now, Heartbeat: 10 * time.Second})
+	c.RecordPacket(1, flow(1), 100)
+	first, ok := r.Next()
+	if !ok || len(first.Deltas) != 1 {
+		t.Fatalf("first report %+v, %v", first, ok)
+	}
+	r.Ack(first.Seq)
+	clk.Advance(9 * time.Second)
+	if rep, ok := r.Next(); ok {
+		t.Fatalf("report %+v before the heartbeat with nothing new", rep)
+	}
+	clk.Advance(time.Second)
+	beat, ok := r.Next()
+	if !ok || beat.Seq != first.Seq+1 || len(beat.Deltas) != 0 || !beat.Time.Equal(clk.Now()) {
+		t.Fatalf("heartbeat = %+v, %v; want seq %d with no deltas, cut now", beat, ok, first.Seq+1)
+	}
+	r.Ack(beat.Seq)
+	if _, ok := r.Next(); ok {
+		t.Fatal("a second heartbeat straight after the first")
+	}
+}
