@@ -6,7 +6,9 @@ import "net/netip"
 
 // udpOffload is Linux's UDP GSO and GRO; elsewhere links send and receive
 // one datagram per system call.
-type udpOffload struct{}
+// newUDPOffload never returns one, so its fields are only read behind a
+// nil check.
+type udpOffload struct{ gso, gro bool }
 
 func newUDPOffload(PacketConn) *udpOffload { return nil }
 
