@@ -56,9 +56,8 @@ func (s *Service) ReorderPolicies(ctx context.Context, p auth.Principal, prio ma
 			return change{}, err
 		}
 		ch := change{
-			audit:    sdwan.AuditEntry{Action: "policy.reorder", TargetType: "policy", Summary: fmt.Sprintf("reordered %d policies: %v", len(prio), prio)},
-			routing:  true,
-			policies: true,
+			audit:   sdwan.AuditEntry{Action: "policy.reorder", TargetType: "policy", Summary: fmt.Sprintf("reordered %d policies: %v", len(prio), prio)},
+			routing: true,
 		}
 		for id := range prio {
 			ch.events = append(ch.events, events.Event{Kind: events.PolicyChanged, PolicyID: id})
@@ -79,10 +78,9 @@ func (s *Service) DeletePolicy(ctx context.Context, p auth.Principal, id int64) 
 			return change{}, err
 		}
 		return change{
-			audit:    sdwan.AuditEntry{Action: "policy.delete", TargetType: "policy", TargetID: fmt.Sprint(id), Severity: sdwan.SeverityWarning, Summary: "deleted policy " + pol.Name},
-			events:   []events.Event{{Kind: events.PolicyDeleted, PolicyID: id, Summary: pol.Name}},
-			routing:  true,
-			policies: true,
+			audit:   sdwan.AuditEntry{Action: "policy.delete", TargetType: "policy", TargetID: fmt.Sprint(id), Severity: sdwan.SeverityWarning, Summary: "deleted policy " + pol.Name},
+			events:  []events.Event{{Kind: events.PolicyDeleted, PolicyID: id, Summary: pol.Name}},
+			routing: true,
 		}, nil
 	})
 }
@@ -95,8 +93,7 @@ func policyChange(action, verb string, pol *sdwan.Policy) change {
 	return change{
 		audit: sdwan.AuditEntry{Action: action, TargetType: "policy", TargetID: fmt.Sprint(pol.ID),
 			Summary: fmt.Sprintf("%s policy %s (priority %d, %s, %s)", verb, pol.Name, pol.Priority, pol.Action.Kind, state)},
-		events:   []events.Event{{Kind: events.PolicyChanged, PolicyID: pol.ID, Summary: pol.Name}},
-		routing:  true,
-		policies: true,
+		events:  []events.Event{{Kind: events.PolicyChanged, PolicyID: pol.ID, Summary: pol.Name}},
+		routing: true,
 	}
 }

@@ -105,9 +105,17 @@ type change struct {
 	// paths and routing name cached reads the change makes stale.
 	paths   []string
 	routing bool
-	// policies reports that the change touches policies, so the
-	// in-memory policy list is stale.
-	policies bool
+}
+
+// touchesPolicies reports whether the change makes the in-memory policy
+// list stale: it publishes a policy event, as every policy change does.
+func (ch *change) touchesPolicies() bool {
+	for _, e := range ch.events {
+		if e.Kind == events.PolicyChanged || e.Kind == events.PolicyDeleted {
+			return true
+		}
+	}
+	return false
 }
 
 // write runs one mutation: role check, body and audit entry in one
@@ -126,7 +134,7 @@ func (s *Service) write(ctx context.Context, p auth.Principal, need sdwan.Role, 
 		ch.audit.Actor = p.Actor()
 		return q.AddAudit(ctx, &ch.audit)
 	})
-	if ch.policies {
+	if ch.touchesPolicies() {
 		// Even when the commit reported an error: it may have landed, and
 		// a needless reread costs little.
 		s.policies.invalidate()
