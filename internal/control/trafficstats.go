@@ -149,8 +149,11 @@ func (t *TrafficStats) Apply(ctx context.Context, p auth.Principal, r *stats.Rep
 	if err != nil {
 		return false, err
 	}
+	// The log keeps milliseconds; so does the time applied here, so that
+	// every replica ages the edge's gauges from the same instant.
+	at := t.now().Truncate(time.Millisecond)
 	err = t.st.Tx(ctx, func(q store.Q) error {
-		return q.AddTrafficReport(ctx, &store.TrafficReport{Edge: r.Edge, Epoch: r.Epoch, Seq: r.Seq, Body: body, ReceivedAt: t.now()})
+		return q.AddTrafficReport(ctx, &store.TrafficReport{Edge: r.Edge, Epoch: r.Epoch, Seq: r.Seq, Body: body, ReceivedAt: at})
 	})
 	switch {
 	case errors.Is(err, sdwan.ErrConflict):
@@ -160,11 +163,17 @@ func (t *TrafficStats) Apply(ctx context.Context, p auth.Principal, r *stats.Rep
 	case err != nil:
 		return false, err
 	}
-	// Apply from the log rather than r itself, so that reports of this
-	// edge that other replicas logged and this one has not applied yet
-	// count first, in the edge's order.
-	if err := t.catchUp(ctx, r.Edge); err != nil {
-		return false, err
+	if epoch, seq := t.agg.Mark(r.Edge); epoch == r.Epoch && seq+1 == r.Seq {
+		// The usual case: r is the report after the last one applied, so
+		// nothing another replica logged can come between.
+		_, _ = t.agg.ApplySeen(r, at) // validated above
+	} else {
+		// Reports of this edge that other replicas logged and this one
+		// has not applied yet count first, in the edge's order: r is
+		// applied from the log after them.
+		if err := t.catchUp(ctx, r.Edge); err != nil {
+			return false, err
+		}
 	}
 	if t.bus != nil {
 		t.bus.Publish(events.Event{Kind: events.TrafficReported, At: t.now(), SiteID: r.Site, Summary: r.Edge})
