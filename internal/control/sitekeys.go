@@ -28,29 +28,14 @@ func (s *Service) SetSiteKey(ctx context.Context, p auth.Principal, siteID, publ
 	if site, err := s.st.Read().Site(ctx, siteID); err == nil && site.PublicKey == publicKey {
 		return false, nil
 	}
-	_, err := s.write(ctx, p, need, func(q store.Q) (change, error) {
-		site, err := q.Site(ctx, siteID)
-		if err != nil {
-			return change{}, err
-		}
-		if site.DeletedAt != nil {
-			return change{}, fmt.Errorf("site %s is deleted: %w", site.Name, sdwan.ErrNotFound)
-		}
-		old := site.PublicKey
-		site.PublicKey = publicKey
-		if err := q.UpdateSite(ctx, &site); err != nil {
-			return change{}, err
-		}
+	_, err := s.editLiveSite(ctx, p, need, siteID, func(site *sdwan.Site) sdwan.AuditEntry {
 		what := "registered"
-		if old != "" {
+		if site.PublicKey != "" {
 			what = "replaced"
 		}
-		return change{
-			audit: sdwan.AuditEntry{Action: "site.key", TargetType: "site", TargetID: siteID,
-				Summary: fmt.Sprintf("%s the WireGuard public key of site %s: %s", what, site.Name, publicKey)},
-			events:  []events.Event{{Kind: events.SiteUpdated, SiteID: siteID, Summary: site.Name}},
-			routing: true,
-		}, nil
+		site.PublicKey = publicKey
+		return sdwan.AuditEntry{Action: "site.key",
+			Summary: fmt.Sprintf("%s the WireGuard public key of site %s: %s", what, site.Name, publicKey)}
 	})
 	return err == nil, err
 }
@@ -59,19 +44,30 @@ func (s *Service) SetSiteKey(ctx context.Context, p auth.Principal, siteID, publ
 // (admin). Every edge's configuration carries them; the site's own edge
 // delivers only packets addressed to them.
 func (s *Service) AssignSitePrefixes(ctx context.Context, p auth.Principal, siteID string, prefixes []netip.Prefix) (sdwan.Site, error) {
-	var site sdwan.Site
 	for i, pf := range prefixes {
 		if !pf.IsValid() || pf != pf.Masked() {
-			return site, &sdwan.FieldError{Field: fmt.Sprintf("prefixes[%d]", i), Value: pf.String(), Reason: "must be a valid prefix with no host bits set"}
+			return sdwan.Site{}, &sdwan.FieldError{Field: fmt.Sprintf("prefixes[%d]", i), Value: pf.String(), Reason: "must be a valid prefix with no host bits set"}
 		}
 	}
 	if cur, err := s.st.Read().Site(ctx, siteID); err == nil && cur.DeletedAt == nil && slices.Equal(cur.Prefixes, prefixes) {
 		if err := Require(p, sdwan.RoleAdmin); err != nil {
-			return site, err
+			return sdwan.Site{}, err
 		}
 		return cur, nil // nothing to change, nothing to audit
 	}
-	_, err := s.write(ctx, p, sdwan.RoleAdmin, func(q store.Q) (change, error) {
+	return s.editLiveSite(ctx, p, sdwan.RoleAdmin, siteID, func(site *sdwan.Site) sdwan.AuditEntry {
+		site.Prefixes = slices.Clone(prefixes)
+		return sdwan.AuditEntry{Action: "site.prefixes",
+			Summary: fmt.Sprintf("assigned prefixes %s to site %s", sdwan.FormatPrefixes(prefixes), site.Name)}
+	})
+}
+
+// editLiveSite applies edit to a site that is not soft-deleted and
+// writes it back in one audited write (the audit entry is edit's, about
+// the site), announcing the change to the edges' configurations.
+func (s *Service) editLiveSite(ctx context.Context, p auth.Principal, need sdwan.Role, siteID string, edit func(*sdwan.Site) sdwan.AuditEntry) (sdwan.Site, error) {
+	var site sdwan.Site
+	_, err := s.write(ctx, p, need, func(q store.Q) (change, error) {
 		var err error
 		if site, err = q.Site(ctx, siteID); err != nil {
 			return change{}, err
@@ -79,13 +75,13 @@ func (s *Service) AssignSitePrefixes(ctx context.Context, p auth.Principal, site
 		if site.DeletedAt != nil {
 			return change{}, fmt.Errorf("site %s is deleted; restore it first: %w", site.Name, sdwan.ErrNotFound)
 		}
-		site.Prefixes = slices.Clone(prefixes)
+		audit := edit(&site)
 		if err := q.UpdateSite(ctx, &site); err != nil {
 			return change{}, err
 		}
+		audit.TargetType, audit.TargetID = "site", siteID
 		return change{
-			audit: sdwan.AuditEntry{Action: "site.prefixes", TargetType: "site", TargetID: siteID,
-				Summary: fmt.Sprintf("assigned prefixes %s to site %s", sdwan.FormatPrefixes(prefixes), site.Name)},
+			audit:   audit,
 			events:  []events.Event{{Kind: events.SiteUpdated, SiteID: siteID, Summary: site.Name}},
 			routing: true,
 		}, nil
