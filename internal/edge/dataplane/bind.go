@@ -39,14 +39,7 @@ func newPathBind(l *link) *pathBind {
 
 // deliver queues a datagram for the device, dropping it if the device is
 // not keeping up (or not open), as a socket's full receive buffer would.
-func (b *pathBind) deliver(d datagram) {
-	select {
-	case b.rx <- d:
-	default:
-		b.dropped.Add(1)
-		datagramPool.Put(d.buf)
-	}
-}
+func (b *pathBind) deliver(d datagram) { offer(b.rx, d, &b.dropped) }
 
 // Open implements conn.Bind. The port is the link's own: a path cannot
 // choose it, so the requested port is ignored.

@@ -228,11 +228,16 @@ type probeConn struct {
 	dropped   atomic.Uint64
 }
 
-func (p *probeConn) deliver(d datagram) {
+func (p *probeConn) deliver(d datagram) { offer(p.rx, d, &p.dropped) }
+
+// offer queues d for its reader, or drops it, counted and its buffer
+// back in the pool, when the reader is not keeping up: the link never
+// waits for one path's reader (a slow device or prober) to serve another.
+func offer(rx chan<- datagram, d datagram, dropped *atomic.Uint64) {
 	select {
-	case p.rx <- d:
+	case rx <- d:
 	default:
-		p.dropped.Add(1)
+		dropped.Add(1)
 		datagramPool.Put(d.buf)
 	}
 }
