@@ -89,7 +89,7 @@ func TestCLIOverTheAPI(t *testing.T) {
 	}{
 		{[]string{"policy", "create", "bad", "--priority", "11", "--protocol", "tcp", "--dport", "70000"}, `bad input: policy.match.destPort: "70000" is out of range 1-65535`},
 		{[]string{"site", "create", "hq"}, "conflict: a site with that name exists"},
-		{[]string{"site", "create", "x", "--prefix", "10.0.0.1/8"}, `bad input: site.prefixes: "10.0.0.1/8" is not a valid network prefix (host bits must be zero)`},
+		{[]string{"site", "create", "x", "--prefix", "10.0.0.1/8"}, `bad input: site.prefixes[0]: "10.0.0.1/8" has host bits set; did you mean 10.0.0.0/8?`},
 		{[]string{"site", "list", "--token", "nonsense"}, "unauthenticated"},
 		{[]string{"site", "list", "-o", "yaml"}, `--output "yaml": want table or json`},
 	} {

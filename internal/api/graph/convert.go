@@ -286,16 +286,21 @@ func listAll[T any](p *model.PageInput, fetch func(store.Page) ([]T, int, error)
 
 var _ = graphql.Null
 
-// parsePrefixes parses network prefixes given as text, naming the field
-// and index of the first that is not one.
+// parsePrefixes parses a list of prefixes given as text, each as
+// sdwan.ParsePrefixes reads them (a bare address is a host prefix; host
+// bits are refused), naming the field and index of the first that is not
+// one.
 func parsePrefixes(field string, txts []string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for i, txt := range txts {
-		pf, err := netip.ParsePrefix(strings.TrimSpace(txt))
+		ps, err := sdwan.ParsePrefixes(fmt.Sprintf("%s[%d]", field, i), txt)
 		if err != nil {
-			return nil, badInput(fmt.Sprintf("%s[%d]", field, i), txt, "is not a network prefix such as 10.1.0.0/16")
+			return nil, err
 		}
-		out = append(out, pf)
+		if len(ps) != 1 {
+			return nil, badInput(fmt.Sprintf("%s[%d]", field, i), txt, "is not one network prefix such as 10.1.0.0/16")
+		}
+		out = append(out, ps[0])
 	}
 	return out, nil
 }
