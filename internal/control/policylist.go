@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/patronus-sdwan/patronus/internal/auth"
+	"github.com/patronus-sdwan/patronus/internal/events"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 	"github.com/patronus-sdwan/patronus/internal/store"
 )
@@ -84,10 +85,25 @@ func (s *Service) Policies(ctx context.Context, p auth.Principal) (*PolicyList, 
 	return l, nil
 }
 
-// InvalidatePolicies makes the next Policies call reread the store. The
-// service calls it after each of its own policy changes; whoever hears of
-// another replica's (the API, from the event bus) calls it for those.
-func (s *Service) InvalidatePolicies() { s.policies.invalidate() }
+// FollowReplicas keeps the in-memory policy list in step with other
+// replicas' policy changes until ctx ends. The service's own changes make
+// the list stale as they commit (write); another replica's arrive as its
+// events, and a burst that overflows the subscription, losing some, makes
+// the list stale too.
+func (s *Service) FollowReplicas(ctx context.Context) {
+	origin := s.bus.Origin()
+	sub := s.bus.Subscribe(ctx, 256, func(e events.Event) bool {
+		return e.Origin != origin && (e.Kind == events.PolicyChanged || e.Kind == events.PolicyDeleted)
+	})
+	var lost uint64
+	for range sub.C() {
+		if n := sub.Dropped(); n != lost {
+			lost = n
+			s.log.Warn("control: policy events from other replicas were lost; rereading the policy list", "lost", n)
+		}
+		s.policies.invalidate()
+	}
+}
 
 // readPolicies reads the whole list, a page at a time.
 func (s *Service) readPolicies(ctx context.Context) ([]sdwan.Policy, error) {

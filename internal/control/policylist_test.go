@@ -89,9 +89,33 @@ func TestPolicyListIsServedFromMemory(t *testing.T) {
 	if second := mustPolicies(t, svc); second != first {
 		t.Fatalf("second read reread the store: %q", names(second))
 	}
-	svc.InvalidatePolicies()
-	if got, want := names(mustPolicies(t, svc)), "a:1:true b:2:true "; got != want {
-		t.Errorf("after InvalidatePolicies: got %q, want %q", got, want)
+	// Another replica's announcement of b makes the list stale.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); svc.FollowReplicas(ctx) }()
+	defer func() { cancel(); <-done }()
+	want := "a:1:true b:2:true "
+	for deadline := time.Now().Add(PolicyListTTL / 2); ; {
+		// Delivered again until seen: the follower subscribes on its own
+		// goroutine.
+		svc.Bus().Deliver(events.Event{Kind: events.PolicyChanged, Origin: "other replica", At: time.Now()})
+		if got := names(mustPolicies(t, svc)); got == want {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("after another replica's policy event: got %q, want %q", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Its own events are not another replica's. (First let the follower
+	// take the announcements the loop above may have left queued, and
+	// read the list they leave.)
+	time.Sleep(100 * time.Millisecond)
+	mustPolicies(t, svc)
+	createBehind(t, svc, "c", 3)
+	svc.Bus().Publish(events.Event{Kind: events.PolicyChanged})
+	time.Sleep(50 * time.Millisecond)
+	if got := names(mustPolicies(t, svc)); got != want {
+		t.Errorf("after this replica's own event: got %q, want the list in memory", got)
 	}
 }
 

@@ -47,6 +47,7 @@ func (c *Controller) mountAPI(ctx context.Context) error {
 	c.mux.Handle("GET /graphql", api) // WebSocket upgrade
 	c.mux.Handle("OPTIONS /graphql", api)
 	go api.Run(ctx)
+	go c.Service.FollowReplicas(ctx)
 	if c.Store.Engine() == store.Postgres {
 		bridge, err := events.NewPGBridge(events.PGBridgeConfig{URL: c.cfg.DBURL, Bus: c.Bus, Logger: c.log})
 		if err != nil {

@@ -74,33 +74,24 @@ func (v invalidator) InvalidateRouting() {
 	}
 }
 
-// watchRemote invalidates on events from other replicas until ctx ends.
-// Shared caches are invalidated by the writing replica through Redis, so
-// for them this matters only for what every replica keeps in process: the
-// service's policy list. A burst that overflows the subscription loses
-// events, and with them which entries went stale, so a loss clears
-// everything it could have concerned.
+// watchRemote invalidates the process-local caches on events from other
+// replicas until ctx ends; shared caches are invalidated by the writing
+// replica through Redis. A burst that overflows the subscription loses
+// events, and with them which entries went stale, so a loss clears both
+// caches.
 func (a *API) watchRemote(ctx context.Context) {
+	if a.caches.Shared {
+		return
+	}
 	sub := a.bus.Subscribe(ctx, 256, func(e events.Event) bool { return e.Origin != a.bus.Origin() })
 	inv := invalidator{a.caches, a.log}
-	local := !a.caches.Shared
 	var lost uint64
 	for e := range sub.C() {
 		if n := sub.Dropped(); n != lost {
 			lost = n
 			a.log.Warn("events: remote invalidation fell behind; clearing caches", "lost", n)
-			a.svc.InvalidatePolicies()
-			if local {
-				_, _ = a.caches.Metrics.Clear(ctx)
-				_, _ = a.caches.Routing.Clear(ctx)
-			}
-		}
-		switch e.Kind {
-		case events.PolicyChanged, events.PolicyDeleted:
-			a.svc.InvalidatePolicies()
-		}
-		if !local {
-			continue
+			_, _ = a.caches.Metrics.Clear(ctx)
+			_, _ = a.caches.Routing.Clear(ctx)
 		}
 		switch e.Kind {
 		case events.PathChanged, events.PathState, events.PathMetrics, events.PathFailover:

@@ -107,7 +107,7 @@ func TestPoliciesFollowOtherReplicas(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); h.api.watchRemote(ctx) }()
+	go func() { defer close(done); h.svc.FollowReplicas(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	token := h.user("eve", sdwan.RoleViewer)
 
