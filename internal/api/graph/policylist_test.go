@@ -133,9 +133,11 @@ func TestPoliciesFollowOtherReplicas(t *testing.T) {
 	if got := policyNames(t, h, token, ""); !cmp.Equal(got, []string{"a:5"}) {
 		t.Fatalf("unannounced change: got %v, want the list in memory", got)
 	}
-	h.svc.Bus().Deliver(events.Event{Kind: events.PolicyChanged, PolicyID: b.ID, Origin: "other", At: time.Now()})
 	deadline := time.Now().Add(control.PolicyListTTL / 2) // the event, not the TTL, must do it
 	for {
+		// Announced again until seen: the follower subscribes on its own
+		// goroutine and may not listen yet.
+		h.svc.Bus().Deliver(events.Event{Kind: events.PolicyChanged, PolicyID: b.ID, Origin: "other", At: time.Now()})
 		got := policyNames(t, h, token, "")
 		if cmp.Equal(got, []string{"a:5", "b:0"}) {
 			break
