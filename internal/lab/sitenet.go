@@ -23,8 +23,9 @@ func SitePrefix(n int) netip.Prefix {
 	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(n), 0, 0}), 24)
 }
 
-// siteHost is the address of site n's host.
-func siteHost(n int) netip.Addr { return netip.AddrFrom4([4]byte{10, byte(n), 0, 1}) }
+// siteHost is the address of site n's host: the one the site's edge
+// gives its device.
+func siteHost(n int) netip.Addr { return agent.SiteAddress([]netip.Prefix{SitePrefix(n)}).Addr() }
 
 // handover gives a site's device to the engine once, when the site's
 // prefixes hold the host's address.
