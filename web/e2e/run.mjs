@@ -289,6 +289,8 @@ try {
     await k.waitForSelector('text=New policy');
     await k.focus('text=New policy');
     await k.keyboard.press('Enter');
+    // The form renders, and takes focus, after the key press returns.
+    await k.waitForFunction(() => document.activeElement?.id === 'f-name', null, { timeout: 3000 }).catch(() => {});
     const focused = await k.evaluate(() => document.activeElement?.id);
     assert(focused === 'f-name', `focus went to ${focused}, not the form's first field`);
     await k.keyboard.press('Escape');
