@@ -61,6 +61,11 @@ func (b *pathBind) receiveFunc(closed chan struct{}) conn.ReceiveFunc {
 	// one goroutine, so this state needs no lock.
 	var cur datagram
 	var off int
+	// Every datagram a path receives comes from its one remote endpoint:
+	// one boxed Endpoint serves them all, where converting each would
+	// allocate a packet.
+	var lastSrc netip.AddrPort
+	var lastEP conn.Endpoint
 	return func(bufs [][]byte, sizes []int, eps []conn.Endpoint) (int, error) {
 		n := 0
 		for n < len(bufs) {
@@ -79,6 +84,9 @@ func (b *pathBind) receiveFunc(closed chan struct{}) conn.ReceiveFunc {
 					}
 				}
 				off = 0
+				if lastEP == nil || cur.src != lastSrc {
+					lastSrc, lastEP = cur.src, endpoint(cur.src)
+				}
 			}
 			seg := cur.seg
 			if seg == 0 {
@@ -87,7 +95,7 @@ func (b *pathBind) receiveFunc(closed chan struct{}) conn.ReceiveFunc {
 			for off < cur.n && n < len(bufs) {
 				end := min(off+seg, cur.n)
 				sizes[n] = copy(bufs[n], (*cur.buf)[off:end])
-				eps[n] = endpoint(cur.src)
+				eps[n] = lastEP
 				n++
 				off = end
 			}
