@@ -57,9 +57,21 @@ type Engine struct {
 
 	snap atomic.Pointer[snapshot]
 
-	// The classifier and the fragment table belong to the TX goroutine.
+	// The classifier and the fragment table belong to the holder of the
+	// read token (see readSite).
 	cls   *classify.Classifier
 	frags *packet.FragTable
+
+	// Reading the site device: see readSite.
+	siteBatch int           // packets asked of the site device in one read
+	tok       chan struct{} // the read token, held by the one reader
+	pending   []*batch      // scratch of the token holder, by path handle
+	readers   atomic.Int32  // path devices that read the site device
+	wake      chan struct{} // tells the engine's reader that readers fell to 0
+	stop      chan struct{} // closed by Close
+	closing   atomic.Bool   // set by Close, read by the readers without mu
+	readerEnd chan struct{} // closed when the engine's reader returns
+	devices   sync.WaitGroup
 
 	mu     sync.Mutex // guards what follows, and serialises control
 	evMu   sync.Mutex // keeps events in order; taken before mu is released
@@ -67,7 +79,6 @@ type Engine struct {
 	ctl    control
 
 	counters engineCounters
-	txDone   chan struct{}
 }
 
 // snapshot is what the packet paths read: replaced whole on every change.
@@ -114,21 +125,26 @@ func New(site tun.Device, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("dataplane: site device MTU: %w", err)
 	}
 	e := &Engine{
-		site:   site,
-		log:    opts.Logger,
-		opts:   opts,
-		pool:   newBatchPool(max(siteMTU, opts.MTU)),
-		cls:    classify.NewClassifier(classify.NewFlowTable(opts.FlowCapacity, uint32(opts.FlowIdle/tick))),
-		frags:  packet.NewFragTable(1024, 0, opts.Now),
-		txDone: make(chan struct{}),
+		site:      site,
+		log:       opts.Logger,
+		opts:      opts,
+		pool:      newBatchPool(max(siteMTU, opts.MTU)),
+		cls:       classify.NewClassifier(classify.NewFlowTable(opts.FlowCapacity, uint32(opts.FlowIdle/tick))),
+		frags:     packet.NewFragTable(1024, 0, opts.Now),
+		siteBatch: min(site.BatchSize(), batchSize),
+		tok:       make(chan struct{}, 1),
+		wake:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		readerEnd: make(chan struct{}),
 	}
+	e.tok <- struct{}{}
 	e.ctl.init()
 	empty, err := e.ctl.compile(nil)
 	if err != nil {
 		return nil, err
 	}
 	e.snap.Store(&snapshot{table: &classify.Table{Rules: empty, EligibleWords: 1}})
-	go e.txLoop()
+	go e.idleReader()
 	return e, nil
 }
 
@@ -201,7 +217,8 @@ func (e *Engine) applyLocked(cfg Config) error {
 		if t == nil {
 			h := c.allocHandle()
 			name := fmt.Sprintf("ptn%d-%d", c.instance, h)
-			t = newTunnel(p.ID, name, l, p.Remote, e.opts.MTU, e.receiver(), e.pool.put, e.log)
+			t = newTunnel(p.ID, name, l, p.Remote, e.opts.MTU, e.pathIO(), e.log)
+			e.readers.Add(1)
 			c.tunnels[p.ID] = t
 			c.handles[p.ID] = h
 			c.byHandle[h] = t
@@ -255,12 +272,27 @@ func (e *Engine) removeTunnelLocked(id string) {
 	if t == nil {
 		return
 	}
-	t.close()
+	// The device closes in the background: its reader may be blocked
+	// reading the site device for every path (see readSite), and returns
+	// only with the next packet, or when Close closes the site device.
+	t.unhook()
+	e.devices.Go(t.dev.Close)
+	if e.readers.Add(-1) == 0 {
+		select {
+		case e.wake <- struct{}{}:
+		default:
+		}
+	}
 	h := c.handles[id]
 	delete(c.tunnels, id)
 	delete(c.handles, id)
 	c.byHandle[h] = nil
 	c.freeHandles = append(c.freeHandles, h)
+}
+
+// pathIO returns the engine's side of a new path device.
+func (e *Engine) pathIO() pathIO {
+	return pathIO{recv: e.receiver(), pool: e.pool, tok: e.tok, readSite: e.readSite}
 }
 
 // receiver returns the receive function of a new tunnel: packets its device
@@ -313,76 +345,133 @@ func containsAddr(ps []netip.Prefix, a netip.Addr) bool {
 	return false
 }
 
-// txLoop reads the site's packets, classifies them and queues each batch
-// for its path. It is the only goroutine touching the classifier.
-func (e *Engine) txLoop() {
-	defer close(e.txDone)
-	bs := min(e.site.BatchSize(), batchSize)
-	var pending []*batch
-	var dest [batchSize]int32
-	for {
-		b := e.pool.get()
-		n, err := e.site.Read(b.bufs[:bs], b.sizes, batchOffset)
-		if err != nil {
-			e.pool.put(b)
-			if errors.Is(err, os.ErrClosed) || e.isClosed() {
-				return
-			}
-			if errors.Is(err, tun.ErrTooManySegments) {
-				continue // the device dropped a GSO packet it could not split
-			}
+// The site device is read by the path devices themselves: a path device
+// that has no packets queued reads the site device in the goroutine that
+// asked (WireGuard's TUN reader for that path), classifies what it read,
+// keeps its own packets and queues the others for their paths. A TCP
+// stream's packets so reach their tunnel without changing goroutine, as in
+// plain wireguard-go; handing every batch from one engine goroutine to the
+// path's cost a tenth of the throughput. One read token serialises the
+// readers, so every path gets its packets in the order they were read.
+// The engine's own reader (idleReader) stands in while there are no path
+// devices, so that packets are still read, counted and dropped.
+
+// readSite reads one batch from the site device, classifies it, queues
+// the packets for paths other than own and returns own's (nil if none).
+// The caller holds the read token; readSite gives it back, unless the
+// site device is closed, when there is nothing more to read.
+func (e *Engine) readSite(own *pathTun) *batch {
+	b := e.pool.get()
+	n, err := e.site.Read(b.bufs[:e.siteBatch], b.sizes, batchOffset)
+	if err != nil {
+		e.pool.put(b)
+		if errors.Is(err, os.ErrClosed) || e.closing.Load() {
+			return nil
+		}
+		if !errors.Is(err, tun.ErrTooManySegments) { // else the device dropped a GSO packet it could not split
 			e.log.Warn("dataplane: site read", "err", err)
 			time.Sleep(10 * time.Millisecond)
-			continue
 		}
-		b.n = n
-		snap := e.snap.Load()
-		now := e.ticks()
-		e.counters.txPackets.Add(uint64(n))
-		same := true
-		for i := range n {
-			dest[i] = e.decide(b.bufs[i][batchOffset:batchOffset+b.sizes[i]], snap, now)
-			if dest[i] != dest[0] {
-				same = false
-			}
+		e.tok <- struct{}{}
+		return nil
+	}
+	mine := e.route(b, n, own)
+	e.tok <- struct{}{}
+	return mine
+}
+
+// route classifies the n packets of b and queues them for their paths,
+// whole when they all take one path (the usual case: a batch of one flow,
+// or of flows on one path), and returns own's packets.
+func (e *Engine) route(b *batch, n int, own *pathTun) *batch {
+	var dest [batchSize]int32
+	b.n = n
+	snap := e.snap.Load()
+	now := e.ticks()
+	e.counters.txPackets.Add(uint64(n))
+	same := true
+	for i := range n {
+		dest[i] = e.decide(b.bufs[i][batchOffset:batchOffset+b.sizes[i]], snap, now)
+		if dest[i] != dest[0] {
+			same = false
 		}
-		if n == 0 {
-			e.pool.put(b)
-			continue
-		}
-		if same {
-			// The usual case: a batch of one flow, or of flows on one path.
-			if pt := snap.path(dest[0]); pt != nil {
-				pt.send(b)
-			} else {
-				e.pool.put(b)
-			}
-			continue
-		}
-		if len(pending) < len(snap.paths) {
-			pending = make([]*batch, len(snap.paths))
-		}
-		for i := range n {
-			h := dest[i]
-			if snap.path(h) == nil {
-				continue
-			}
-			pb := pending[h]
-			if pb == nil {
-				pb = e.pool.get()
-				pending[h] = pb
-			}
-			// Buffers of one pool are interchangeable: swap, not copy.
-			pb.bufs[pb.n], b.bufs[i] = b.bufs[i], pb.bufs[pb.n]
-			pb.sizes[pb.n] = b.sizes[i]
-			pb.n++
-		}
+	}
+	if n == 0 {
 		e.pool.put(b)
-		for h, pb := range pending {
-			if pb != nil {
-				snap.paths[h].send(pb)
-				pending[h] = nil
+		return nil
+	}
+	if same {
+		return e.handTo(snap.path(dest[0]), b, own)
+	}
+	if len(e.pending) < len(snap.paths) {
+		e.pending = make([]*batch, len(snap.paths))
+	}
+	pending := e.pending
+	for i := range n {
+		h := dest[i]
+		if snap.path(h) == nil {
+			continue
+		}
+		pb := pending[h]
+		if pb == nil {
+			pb = e.pool.get()
+			pending[h] = pb
+		}
+		// Buffers of one pool are interchangeable: swap, not copy.
+		pb.bufs[pb.n], b.bufs[i] = b.bufs[i], pb.bufs[pb.n]
+		pb.sizes[pb.n] = b.sizes[i]
+		pb.n++
+	}
+	e.pool.put(b)
+	var mine *batch
+	for h, pb := range pending {
+		if pb != nil {
+			pending[h] = nil
+			if m := e.handTo(snap.paths[h], pb, own); m != nil {
+				mine = m
 			}
+		}
+	}
+	return mine
+}
+
+// handTo returns b if it is for own, or queues it for pt, or frees it if
+// there is no pt.
+func (e *Engine) handTo(pt *pathTun, b *batch, own *pathTun) *batch {
+	switch {
+	case pt == nil:
+		e.pool.put(b)
+	case pt == own:
+		return b
+	default:
+		pt.send(b)
+	}
+	return nil
+}
+
+// idleReader reads the site device while no path device does.
+func (e *Engine) idleReader() {
+	defer close(e.readerEnd)
+	for {
+		if e.readers.Load() > 0 {
+			select {
+			case <-e.wake:
+				continue
+			case <-e.stop:
+				return
+			}
+		}
+		select {
+		case <-e.tok:
+		case <-e.stop:
+			return
+		}
+		if e.readers.Load() > 0 {
+			e.tok <- struct{}{}
+			continue
+		}
+		if b := e.readSite(nil); b != nil {
+			e.pool.put(b)
 		}
 	}
 }
@@ -423,12 +512,6 @@ func (e *Engine) decide(pkt []byte, snap *snapshot, now uint32) int32 {
 	return r.Path
 }
 
-func (e *Engine) isClosed() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.closed
-}
-
 // ProbeConn returns the probe side of a link's socket, for the path
 // monitor's probe.Mux: it receives the probe packets arriving on the link
 // and sends through the link, so probes cross exactly what the tunnels
@@ -453,19 +536,24 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.closing.Store(true)
 	c := &e.ctl
 	c.stopTimer()
-	// Wait for the reader unlocked: a read that fails with anything but
-	// os.ErrClosed (the kernel TUN's "netlink socket closed") makes it ask
-	// isClosed, which takes e.mu. Everything else that takes e.mu checks
-	// e.closed first.
+	// Close the site device unlocked: a reader blocked on it returns once
+	// it is closed, and one that fails with anything but os.ErrClosed (the
+	// kernel TUN's "netlink socket closed") checks e.closing.
 	e.mu.Unlock()
 	err := e.site.Close()
-	<-e.txDone
+	close(e.stop)
+	<-e.readerEnd
 	e.mu.Lock()
 	for id := range c.tunnels {
 		e.removeTunnelLocked(id)
 	}
+	e.mu.Unlock()
+	// The devices are closed before the links' sockets they send on.
+	e.devices.Wait()
+	e.mu.Lock()
 	for name, l := range c.links {
 		e.closeLink(l)
 		delete(c.links, name)

@@ -380,3 +380,40 @@ func TestAccounting(t *testing.T) {
 }
 
 var _ = net.ErrClosed
+
+// TestPathsRemovedWhileIdle removes every path of a site whose devices
+// are waiting for the site's next packet (one of them blocked reading the
+// site device for all of them), then puts them back. The removal must not
+// wait for traffic, the site's packets must still be read and counted
+// while there is no path, and traffic must flow again afterwards.
+func TestPathsRemovedWhileIdle(t *testing.T) {
+	p := newPair(t)
+	tcpTransfer(t, p, 80, 64<<10)
+	time.Sleep(50 * time.Millisecond) // let the readers go back to waiting
+
+	noPaths := p.a.cfg
+	noPaths.Paths = nil
+	done := make(chan error, 1)
+	go func() { done <- p.a.eng.Set(noPaths) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Set waited for traffic to close a removed path's device")
+	}
+
+	before := p.a.eng.Stats().NoPath
+	s := startUDP(t, p, 7000, 7001, time.Millisecond, 100)
+	waitFor(t, 10*time.Second, "datagrams counted without a path", func() bool {
+		return p.a.eng.Stats().NoPath-before >= 20
+	})
+	if n := s.count(); n != 0 {
+		t.Errorf("%d datagrams crossed with no path", n)
+	}
+
+	p.a.set(t, p.a.config(p.b))
+	waitFor(t, 10*time.Second, "datagrams after the paths came back", func() bool { return s.count() >= 20 })
+	s.finish()
+}

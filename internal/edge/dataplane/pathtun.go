@@ -18,22 +18,32 @@ type batch struct {
 }
 
 // pathTun is the inner side of one path's WireGuard device: not a kernel
-// TUN but a pair of queues. The engine classifies the site's packets and
-// queues each batch for the chosen path, which the device reads here and
-// encrypts; packets the device decrypts are handed to the engine's receive
-// function, which writes them to the site device. So one site device fans
-// out to the N path devices and back.
+// TUN but a view of the site device. The device's reader reads the site
+// device itself when the path has nothing queued, keeping the packets that
+// the engine classifies to this path and queueing the others for theirs
+// (Engine.readSite); packets the device decrypts are handed to the
+// engine's receive function, which writes them to the site device. So one
+// site device fans out to the N path devices and back.
 type pathTun struct {
 	name  string
 	mtu   int
-	in    chan *batch                     // from the engine
-	recv  func(bufs [][]byte, offset int) // to the engine
+	io    pathIO
+	in    chan *batch // from other paths' readers
 	done  chan struct{}
 	once  sync.Once
 	evts  chan tun.Event
-	free  func(*batch)
 	cur   *batch // partly read batch, owned by the device's reader
 	stats *pathCounters
+}
+
+// pathIO is what a path's inner side uses of the engine.
+type pathIO struct {
+	recv func(bufs [][]byte, offset int) // decrypted packets, to the site
+	pool *batchPool                      // where read batches go back
+	// tok is the site device's read token (nil: the path never reads
+	// the site device), and readSite the read (Engine.readSite).
+	tok      chan struct{}
+	readSite func(own *pathTun) *batch
 }
 
 // pathCounters count what crossed one path's tunnel, inner packets before
@@ -53,15 +63,14 @@ const batchOffset = 16
 // pathQueueLen is the number of batches that may wait for a path device.
 const pathQueueLen = 64
 
-func newPathTun(name string, mtu int, recv func([][]byte, int), free func(*batch), st *pathCounters) *pathTun {
+func newPathTun(name string, mtu int, io pathIO, st *pathCounters) *pathTun {
 	t := &pathTun{
 		name:  name,
 		mtu:   mtu,
+		io:    io,
 		in:    make(chan *batch, pathQueueLen),
-		recv:  recv,
 		done:  make(chan struct{}),
 		evts:  make(chan tun.Event, 1),
-		free:  free,
 		stats: st,
 	}
 	t.evts <- tun.EventUp
@@ -71,15 +80,26 @@ func newPathTun(name string, mtu int, recv func([][]byte, int), free func(*batch
 // File implements tun.Device; there is no file.
 func (t *pathTun) File() *os.File { return nil }
 
-// Read implements tun.Device: it returns the next packets the engine sent
-// this path, blocking until there are some or the device is closed.
+// Read implements tun.Device: it returns the next packets for this path,
+// queued by other paths' readers or read from the site device itself,
+// blocking until there are some or the device is closed.
 func (t *pathTun) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
-	if t.cur == nil {
+	for t.cur == nil {
 		select {
 		case b := <-t.in:
 			t.cur = b
 		case <-t.done:
 			return 0, os.ErrClosed
+		case <-t.io.tok:
+			// Packets queued for this path before the token was taken
+			// go first; none can be queued while it is held.
+			select {
+			case b := <-t.in:
+				t.io.tok <- struct{}{}
+				t.cur = b
+			default:
+				t.cur = t.io.readSite(t)
+			}
 		}
 	}
 	b := t.cur
@@ -98,7 +118,7 @@ func (t *pathTun) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 	}
 	if b.next == b.n {
 		t.cur = nil
-		t.free(b)
+		t.io.pool.put(b)
 	}
 	t.stats.txPackets.Add(uint64(n))
 	t.stats.txBytes.Add(uint64(bytes))
@@ -119,7 +139,7 @@ func (t *pathTun) Write(bufs [][]byte, offset int) (int, error) {
 	}
 	t.stats.rxPackets.Add(uint64(len(bufs)))
 	t.stats.rxBytes.Add(uint64(bytes))
-	t.recv(bufs, offset)
+	t.io.recv(bufs, offset)
 	return len(bufs), nil
 }
 
@@ -153,6 +173,6 @@ func (t *pathTun) send(b *batch) {
 	case t.in <- b:
 	case <-t.done:
 		t.stats.txQueueDrops.Add(uint64(b.n))
-		t.free(b)
+		t.io.pool.put(b)
 	}
 }

@@ -42,11 +42,11 @@ type tunnelConfig struct {
 	keepalive time.Duration
 }
 
-func newTunnel(id, name string, l *link, remote netip.AddrPort, mtu int, recv func([][]byte, int), free func(*batch), log *slog.Logger) *tunnel {
+func newTunnel(id, name string, l *link, remote netip.AddrPort, mtu int, io pathIO, log *slog.Logger) *tunnel {
 	st := &pathCounters{}
 	t := &tunnel{id: id, link: l, remote: remote, stats: st, log: log}
 	t.bind = newPathBind(l)
-	t.tun = newPathTun(name, mtu, recv, free, st)
+	t.tun = newPathTun(name, mtu, io, st)
 	t.dev = device.NewDevice(t.tun, t.bind, wgLogger(log, id))
 	l.setBind(remote, t.bind)
 	return t
@@ -124,15 +124,15 @@ func (t *tunnel) configure(cfg tunnelConfig) error {
 	return nil
 }
 
-// close tears the device down and unhooks it from its link.
-func (t *tunnel) close() {
+// unhook detaches the tunnel from its link and stops its timer, ahead of
+// closing its device.
+func (t *tunnel) unhook() {
 	if t.keepaliveLater != nil {
 		t.keepaliveLater.Stop()
 	}
 	if (*t.link.binds.Load())[t.remote] == t.bind {
 		t.link.setBind(t.remote, nil)
 	}
-	t.dev.Close()
 }
 
 // prefixList renders prefixes canonically, for comparison and IpcSet.

@@ -64,10 +64,10 @@ func TestTunnelHandshake(t *testing.T) {
 		}
 	}
 	bp := newBatchPool(1500)
-	ta := newTunnel("p-ab", "t0", la, addrOf(cb), 1420, recv("a"), bp.put, discard())
+	ta := newTunnel("p-ab", "t0", la, addrOf(cb), 1420, pathIO{recv: recv("a"), pool: bp}, discard())
 	defer ta.close()
 	la.start()
-	tb := newTunnel("p-ba", "t1", lb, addrOf(ca), 1420, recv("b"), bp.put, discard())
+	tb := newTunnel("p-ba", "t1", lb, addrOf(ca), 1420, pathIO{recv: recv("b"), pool: bp}, discard())
 	defer tb.close()
 	lb.start()
 	pa, pb := netip.MustParsePrefix("10.1.0.0/24"), netip.MustParsePrefix("10.2.0.0/24")
@@ -107,4 +107,10 @@ func TestTunnelHandshake(t *testing.T) {
 	if n := ta.stats.txPackets.Load(); n != 1 {
 		t.Errorf("a sent %d packets into its tunnel, want 1", n)
 	}
+}
+
+// close unhooks the tunnel and closes its device, waiting for it.
+func (t *tunnel) close() {
+	t.unhook()
+	t.dev.Close()
 }
