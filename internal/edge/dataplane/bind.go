@@ -50,6 +50,7 @@ func (b *pathBind) Open(uint16) ([]conn.ReceiveFunc, uint16, error) {
 		return nil, 0, conn.ErrBindAlreadyOpen
 	}
 	b.open = true
+	b.l.bindOpened()
 	closed := make(chan struct{})
 	b.closed = closed
 	return []conn.ReceiveFunc{b.receiveFunc(closed)}, b.l.localPort(), nil
@@ -71,10 +72,23 @@ func (b *pathBind) receiveFunc(closed chan struct{}) conn.ReceiveFunc {
 		for n < len(bufs) {
 			if cur.buf == nil {
 				if n == 0 {
+					var ok bool
 					select {
 					case cur = <-b.rx:
 					case <-closed:
 						return 0, net.ErrClosed
+					case <-b.l.tok:
+						// Datagrams queued for this path before the token
+						// was taken go first; none can be queued while it
+						// is held.
+						select {
+						case cur = <-b.rx:
+							b.l.tok <- struct{}{}
+						default:
+							if cur, ok = b.l.readOnce(b); !ok {
+								continue
+							}
+						}
 					}
 				} else {
 					select {
@@ -115,6 +129,7 @@ func (b *pathBind) Close() error {
 	if b.open {
 		close(b.closed)
 		b.open = false
+		b.l.bindClosed()
 	}
 	return nil
 }

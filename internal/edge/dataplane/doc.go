@@ -14,8 +14,18 @@
 // (Engine.ProbeConn), so that the probes cross exactly what the tunnels
 // cross. On Linux a link that is a *net.UDPConn uses UDP GSO and GRO, as
 // the stock wireguard-go bind does, which is what lets a tunnel keep pace
-// with plain wireguard-go. A device's inner side is not a kernel TUN but an
-// in-memory tun.Device fed by the engine.
+// with plain wireguard-go. A device's inner side is not a kernel TUN but a
+// tun.Device that is a view of the site device.
+//
+// The shared devices are read by the path devices' own goroutines, not by
+// a reader of the engine's: a path device that has nothing queued reads
+// the site device (or its link's socket) itself, keeps what is its own and
+// queues the rest for the other paths, under a read token that keeps each
+// path's packets in the order they were read. So a flow's packets go from
+// the site device through classification and encryption to the socket, and
+// back, in the goroutines plain wireguard-go would use, without a hand-off
+// between goroutines. The engine's and the link's own readers stand in
+// only while no path device is reading.
 //
 // # Packets
 //
@@ -23,7 +33,7 @@
 // root, or a gVisor netstack rootless — parses each (package packet),
 // classifies it (package classify: policies in priority order, first match,
 // a sticky per-flow decision), counts it against its policy (package stats;
-// unmatched traffic is policy 0), and queues it for the chosen path's
+// unmatched traffic is policy 0), and hands it to the chosen path's
 // device, a batch at a time. Packets that any path decrypts are written back
 // to the site device only when addressed to the site's own prefixes: the
 // edge routes only what the controller assigned.

@@ -550,15 +550,14 @@ func (e *Engine) Close() error {
 	for id := range c.tunnels {
 		e.removeTunnelLocked(id)
 	}
-	e.mu.Unlock()
-	// The devices are closed before the links' sockets they send on.
-	e.devices.Wait()
-	e.mu.Lock()
+	// Closing the sockets returns the devices' receive functions that
+	// are reading them; a device still sending sees net.ErrClosed.
 	for name, l := range c.links {
 		e.closeLink(l)
 		delete(c.links, name)
 	}
 	e.mu.Unlock()
+	e.devices.Wait()
 	return err
 }
 

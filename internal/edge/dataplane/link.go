@@ -68,22 +68,37 @@ type link struct {
 	// probe is the current probe side, nil until asked for.
 	probe atomic.Pointer[probeConn]
 
-	unknown   atomic.Uint64 // datagrams from no configured endpoint
-	started   bool          // the reader runs; guarded by the engine's mu
+	unknown atomic.Uint64 // datagrams from no configured endpoint
+
+	// The socket is read by the open binds' receive functions themselves
+	// (see readOnce); tok is the read token, and oob the holder's scratch.
+	tok     chan struct{}
+	oob     [64]byte
+	readers atomic.Int32  // open binds
+	wake    chan struct{} // tells the link's own reader that readers fell to 0
+	stop    chan struct{} // closed by close
+
+	started   bool // the link's own reader runs; guarded by the engine's mu
 	readerEnd chan struct{}
 }
 
 func newLink(name string, c PacketConn, log *slog.Logger) *link {
-	l := &link{name: name, conn: c, off: newUDPOffload(c), log: log, readerEnd: make(chan struct{})}
+	l := &link{
+		name: name, conn: c, off: newUDPOffload(c), log: log,
+		tok: make(chan struct{}, 1), wake: make(chan struct{}, 1), stop: make(chan struct{}),
+		readerEnd: make(chan struct{}),
+	}
+	l.tok <- struct{}{}
 	empty := map[netip.AddrPort]*pathBind{}
 	l.binds.Store(&empty)
 	return l
 }
 
-// start starts reading the socket. The engine starts a link once the
-// tunnels of its first configuration are attached, so that the first
-// handshakes to arrive are not dropped as coming from an unknown endpoint
-// (WireGuard would only retry five seconds later).
+// start starts the link's own reader, which reads the socket while no
+// bind does. The engine starts a link once the tunnels of its first
+// configuration are attached, so that the first handshakes to arrive are
+// not dropped as coming from an unknown endpoint (WireGuard would only
+// retry five seconds later).
 func (l *link) start() {
 	if !l.started {
 		l.started = true
@@ -117,43 +132,77 @@ func (l *link) setBind(remote netip.AddrPort, b *pathBind) {
 	l.binds.Store(&m)
 }
 
+// The socket is read by the receive functions of the binds on the link,
+// each in the goroutine WireGuard receives in, when it has nothing queued:
+// a datagram for the reader's own path goes on without changing goroutine,
+// as with wireguard-go's own bind, and the others are queued for their
+// path or the probe side. One read token serialises the readers, so each
+// path gets its datagrams in the order they arrived. The link's own reader
+// stands in while no bind is open, for the probes.
+
+// read is the link's own reader: it reads the socket while no bind does.
 func (l *link) read() {
 	defer close(l.readerEnd)
-	var oob [64]byte
-	gro := l.off != nil && l.off.gro
 	for {
-		bp := datagramPool.Get().(*[]byte)
-		var n, seg int
-		var src netip.AddrPort
-		var err error
-		if gro {
-			n, seg, src, err = l.off.read(*bp, oob[:])
-		} else {
-			n, src, err = l.conn.ReadFromUDPAddrPort(*bp)
-		}
-		if err != nil {
-			datagramPool.Put(bp)
-			if errors.Is(err, net.ErrClosed) {
+		if l.readers.Load() > 0 {
+			select {
+			case <-l.wake:
+				continue
+			case <-l.stop:
 				return
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
+		}
+		select {
+		case <-l.tok:
+		case <-l.stop:
+			return
+		}
+		if l.readers.Load() > 0 {
+			l.tok <- struct{}{}
+			continue
+		}
+		l.readOnce(nil)
+	}
+}
+
+// readOnce reads one datagram, or one GRO run of them, and routes it: a
+// datagram from own's endpoint is returned to the caller (ok), the others
+// go to their path's bind or the probe side. The caller holds the read
+// token; readOnce gives it back unless the socket is closed.
+func (l *link) readOnce(own *pathBind) (mine datagram, ok bool) {
+	bp := datagramPool.Get().(*[]byte)
+	var n, seg int
+	var src netip.AddrPort
+	var err error
+	if l.off != nil && l.off.gro {
+		n, seg, src, err = l.off.read(*bp, l.oob[:])
+	} else {
+		n, src, err = l.conn.ReadFromUDPAddrPort(*bp)
+	}
+	if err != nil {
+		datagramPool.Put(bp)
+		if errors.Is(err, net.ErrClosed) {
+			return datagram{}, false // nothing more to read: keep the token
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
 			l.log.Warn("dataplane: link read", "link", l.name, "err", err)
 			time.Sleep(10 * time.Millisecond) // a persistent error must not spin
-			continue
 		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		d := datagram{buf: bp, n: n, seg: seg, src: src}
-		if seg > 0 && hasProbe(*bp, n, seg) {
-			// A probe merged into a GRO run (they share the peer's
-			// socket): take the run apart.
-			l.split(d)
-			continue
-		}
-		l.route(d)
+		l.tok <- struct{}{}
+		return datagram{}, false
 	}
+	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	d := datagram{buf: bp, n: n, seg: seg, src: src}
+	if seg > 0 && hasProbe(*bp, n, seg) {
+		// A probe merged into a GRO run (they share the peer's socket):
+		// take the run apart.
+		l.split(d)
+	} else if l.route(d, own) {
+		mine, ok = d, true
+	}
+	l.tok <- struct{}{}
+	return mine, ok
 }
 
 func isProbe(b []byte) bool { return len(b) >= 2 && b[0] == probeMagic[0] && b[1] == probeMagic[1] }
@@ -173,32 +222,51 @@ func (l *link) split(d datagram) {
 	for off := 0; off < d.n; off += d.seg {
 		end := min(off+d.seg, d.n)
 		cp := datagramPool.Get().(*[]byte)
-		l.route(datagram{buf: cp, n: copy(*cp, b[off:end]), src: d.src})
+		l.route(datagram{buf: cp, n: copy(*cp, b[off:end]), src: d.src}, nil)
 	}
 	datagramPool.Put(d.buf)
 }
 
-// route hands a datagram to the probe side or to its path's bind.
-func (l *link) route(d datagram) {
+// route hands a datagram to the probe side or to its path's bind, unless
+// that bind is own: then it reports true, and the caller keeps it.
+func (l *link) route(d datagram, own *pathBind) (kept bool) {
 	if d.seg == 0 && isProbe((*d.buf)[:d.n]) {
 		if pc := l.probe.Load(); pc != nil {
 			pc.deliver(d)
 		} else {
 			datagramPool.Put(d.buf)
 		}
-		return
+		return false
 	}
 	if pb := (*l.binds.Load())[d.src]; pb != nil {
+		if pb == own {
+			return true
+		}
 		pb.deliver(d)
-		return
+		return false
 	}
 	l.unknown.Add(1)
 	datagramPool.Put(d.buf)
+	return false
 }
 
-// close closes the socket and waits for the reader.
+// bindOpened and bindClosed count the binds that read the socket.
+func (l *link) bindOpened() { l.readers.Add(1) }
+
+func (l *link) bindClosed() {
+	if l.readers.Add(-1) == 0 {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// close closes the socket and waits for the link's own reader; a bind's
+// receive function reading it returns net.ErrClosed.
 func (l *link) close() error {
 	err := l.conn.Close()
+	close(l.stop)
 	if l.started {
 		<-l.readerEnd
 	}

@@ -49,7 +49,7 @@ func FuzzLinkDemux(f *testing.F) {
 		if s > 0 && hasProbe(*bp, d.n, s) {
 			l.split(d)
 		} else {
-			l.route(d)
+			l.route(d, nil)
 		}
 
 		probed := 0

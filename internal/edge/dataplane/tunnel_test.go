@@ -52,8 +52,6 @@ func TestTunnelHandshake(t *testing.T) {
 	privB, _ := GeneratePrivateKey()
 	ca, cb := listenLoopback(t), listenLoopback(t)
 	la, lb := newLink("a/wan1", ca, discard()), newLink("b/wan1", cb, discard())
-	defer la.close()
-	defer lb.close()
 
 	got := map[string]chan []byte{"a": make(chan []byte, 4), "b": make(chan []byte, 4)}
 	recv := func(side string) func([][]byte, int) {
@@ -70,6 +68,10 @@ func TestTunnelHandshake(t *testing.T) {
 	tb := newTunnel("p-ba", "t1", lb, addrOf(ca), 1420, pathIO{recv: recv("b"), pool: bp}, discard())
 	defer tb.close()
 	lb.start()
+	// The links close first: a device's receive function may be reading
+	// its link's socket, and returns when it is closed.
+	defer la.close()
+	defer lb.close()
 	pa, pb := netip.MustParsePrefix("10.1.0.0/24"), netip.MustParsePrefix("10.2.0.0/24")
 	if err := ta.configure(tunnelConfig{private: privA, peer: privB.PublicKey(), remote: addrOf(cb), allowed: pb.String()}); err != nil {
 		t.Fatal(err)
