@@ -50,7 +50,7 @@ func (b *pathBind) Open(uint16) ([]conn.ReceiveFunc, uint16, error) {
 		return nil, 0, conn.ErrBindAlreadyOpen
 	}
 	b.open = true
-	b.l.bindOpened()
+	b.l.reads.join()
 	closed := make(chan struct{})
 	b.closed = closed
 	return []conn.ReceiveFunc{b.receiveFunc(closed)}, b.l.localPort(), nil
@@ -77,13 +77,13 @@ func (b *pathBind) receiveFunc(closed chan struct{}) conn.ReceiveFunc {
 					case cur = <-b.rx:
 					case <-closed:
 						return 0, net.ErrClosed
-					case <-b.l.tok:
+					case <-b.l.reads.take():
 						// Datagrams queued for this path before the token
 						// was taken go first; none can be queued while it
 						// is held.
 						select {
 						case cur = <-b.rx:
-							b.l.tok <- struct{}{}
+							b.l.reads.give()
 						default:
 							if cur, ok = b.l.readOnce(b); !ok {
 								continue
@@ -129,7 +129,7 @@ func (b *pathBind) Close() error {
 	if b.open {
 		close(b.closed)
 		b.open = false
-		b.l.bindClosed()
+		b.l.reads.leave()
 	}
 	return nil
 }

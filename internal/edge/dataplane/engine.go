@@ -64,13 +64,10 @@ type Engine struct {
 
 	// Reading the site device: see readSite.
 	siteBatch int           // packets asked of the site device in one read
-	tok       chan struct{} // the read token, held by the one reader
+	reads     *readToken    // joined by the path devices
 	pending   []*batch      // scratch of the token holder, by path handle
-	readers   atomic.Int32  // path devices that read the site device
-	wake      chan struct{} // tells the engine's reader that readers fell to 0
-	stop      chan struct{} // closed by Close
 	closing   atomic.Bool   // set by Close, read by the readers without mu
-	readerEnd chan struct{} // closed when the engine's reader returns
+	readerEnd chan struct{} // closed when the stand-in reader returns
 	devices   sync.WaitGroup
 
 	mu     sync.Mutex // guards what follows, and serialises control
@@ -132,19 +129,23 @@ func New(site tun.Device, opts Options) (*Engine, error) {
 		cls:       classify.NewClassifier(classify.NewFlowTable(opts.FlowCapacity, uint32(opts.FlowIdle/tick))),
 		frags:     packet.NewFragTable(1024, 0, opts.Now),
 		siteBatch: min(site.BatchSize(), batchSize),
-		tok:       make(chan struct{}, 1),
-		wake:      make(chan struct{}, 1),
-		stop:      make(chan struct{}),
+		reads:     newReadToken(),
 		readerEnd: make(chan struct{}),
 	}
-	e.tok <- struct{}{}
 	e.ctl.init()
 	empty, err := e.ctl.compile(nil)
 	if err != nil {
 		return nil, err
 	}
 	e.snap.Store(&snapshot{table: &classify.Table{Rules: empty, EligibleWords: 1}})
-	go e.idleReader()
+	go func() {
+		defer close(e.readerEnd)
+		e.reads.standIn(func() {
+			if b := e.readSite(nil); b != nil {
+				e.pool.put(b)
+			}
+		})
+	}()
 	return e, nil
 }
 
@@ -218,7 +219,7 @@ func (e *Engine) applyLocked(cfg Config) error {
 			h := c.allocHandle()
 			name := fmt.Sprintf("ptn%d-%d", c.instance, h)
 			t = newTunnel(p.ID, name, l, p.Remote, e.opts.MTU, e.pathIO(), e.log)
-			e.readers.Add(1)
+			e.reads.join()
 			c.tunnels[p.ID] = t
 			c.handles[p.ID] = h
 			c.byHandle[h] = t
@@ -277,12 +278,7 @@ func (e *Engine) removeTunnelLocked(id string) {
 	// only with the next packet, or when Close closes the site device.
 	t.unhook()
 	e.devices.Go(t.dev.Close)
-	if e.readers.Add(-1) == 0 {
-		select {
-		case e.wake <- struct{}{}:
-		default:
-		}
-	}
+	e.reads.leave()
 	h := c.handles[id]
 	delete(c.tunnels, id)
 	delete(c.handles, id)
@@ -292,7 +288,7 @@ func (e *Engine) removeTunnelLocked(id string) {
 
 // pathIO returns the engine's side of a new path device.
 func (e *Engine) pathIO() pathIO {
-	return pathIO{recv: e.receiver(), pool: e.pool, tok: e.tok, readSite: e.readSite}
+	return pathIO{recv: e.receiver(), pool: e.pool, reads: e.reads, readSite: e.readSite}
 }
 
 // receiver returns the receive function of a new tunnel: packets its device
@@ -353,8 +349,8 @@ func containsAddr(ps []netip.Prefix, a netip.Addr) bool {
 // plain wireguard-go; handing every batch from one engine goroutine to the
 // path's cost a tenth of the throughput. One read token serialises the
 // readers, so every path gets its packets in the order they were read.
-// The engine's own reader (idleReader) stands in while there are no path
-// devices, so that packets are still read, counted and dropped.
+// A stand-in reader reads while there are no path devices, so that packets
+// are still read, counted and dropped.
 
 // readSite reads one batch from the site device, classifies it, queues
 // the packets for paths other than own and returns own's (nil if none).
@@ -372,11 +368,11 @@ func (e *Engine) readSite(own *pathTun) *batch {
 			e.log.Warn("dataplane: site read", "err", err)
 			time.Sleep(10 * time.Millisecond)
 		}
-		e.tok <- struct{}{}
+		e.reads.give()
 		return nil
 	}
 	mine := e.route(b, n, own)
-	e.tok <- struct{}{}
+	e.reads.give()
 	return mine
 }
 
@@ -449,33 +445,6 @@ func (e *Engine) handTo(pt *pathTun, b *batch, own *pathTun) *batch {
 	return nil
 }
 
-// idleReader reads the site device while no path device does.
-func (e *Engine) idleReader() {
-	defer close(e.readerEnd)
-	for {
-		if e.readers.Load() > 0 {
-			select {
-			case <-e.wake:
-				continue
-			case <-e.stop:
-				return
-			}
-		}
-		select {
-		case <-e.tok:
-		case <-e.stop:
-			return
-		}
-		if e.readers.Load() > 0 {
-			e.tok <- struct{}{}
-			continue
-		}
-		if b := e.readSite(nil); b != nil {
-			e.pool.put(b)
-		}
-	}
-}
-
 func (s *snapshot) path(h int32) *pathTun {
 	if h < 0 || int(h) >= len(s.paths) {
 		return nil
@@ -544,7 +513,7 @@ func (e *Engine) Close() error {
 	// kernel TUN's "netlink socket closed") checks e.closing.
 	e.mu.Unlock()
 	err := e.site.Close()
-	close(e.stop)
+	e.reads.close()
 	<-e.readerEnd
 	e.mu.Lock()
 	for id := range c.tunnels {

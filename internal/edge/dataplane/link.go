@@ -71,38 +71,36 @@ type link struct {
 	unknown atomic.Uint64 // datagrams from no configured endpoint
 
 	// The socket is read by the open binds' receive functions themselves
-	// (see readOnce); tok is the read token, and oob the holder's scratch.
-	tok     chan struct{}
-	oob     [64]byte
-	readers atomic.Int32  // open binds
-	wake    chan struct{} // tells the link's own reader that readers fell to 0
-	stop    chan struct{} // closed by close
+	// (see readOnce), and oob is the token holder's scratch.
+	reads *readToken
+	oob   [64]byte
 
-	started   bool // the link's own reader runs; guarded by the engine's mu
+	started   bool // the stand-in reader runs; guarded by the engine's mu
 	readerEnd chan struct{}
 }
 
 func newLink(name string, c PacketConn, log *slog.Logger) *link {
 	l := &link{
 		name: name, conn: c, off: newUDPOffload(c), log: log,
-		tok: make(chan struct{}, 1), wake: make(chan struct{}, 1), stop: make(chan struct{}),
-		readerEnd: make(chan struct{}),
+		reads: newReadToken(), readerEnd: make(chan struct{}),
 	}
-	l.tok <- struct{}{}
 	empty := map[netip.AddrPort]*pathBind{}
 	l.binds.Store(&empty)
 	return l
 }
 
-// start starts the link's own reader, which reads the socket while no
-// bind does. The engine starts a link once the tunnels of its first
+// start starts the link's stand-in reader, which reads the socket while
+// no bind does. The engine starts a link once the tunnels of its first
 // configuration are attached, so that the first handshakes to arrive are
 // not dropped as coming from an unknown endpoint (WireGuard would only
 // retry five seconds later).
 func (l *link) start() {
 	if !l.started {
 		l.started = true
-		go l.read()
+		go func() {
+			defer close(l.readerEnd)
+			l.reads.standIn(func() { l.readOnce(nil) })
+		}()
 	}
 }
 
@@ -137,33 +135,8 @@ func (l *link) setBind(remote netip.AddrPort, b *pathBind) {
 // a datagram for the reader's own path goes on without changing goroutine,
 // as with wireguard-go's own bind, and the others are queued for their
 // path or the probe side. One read token serialises the readers, so each
-// path gets its datagrams in the order they arrived. The link's own reader
-// stands in while no bind is open, for the probes.
-
-// read is the link's own reader: it reads the socket while no bind does.
-func (l *link) read() {
-	defer close(l.readerEnd)
-	for {
-		if l.readers.Load() > 0 {
-			select {
-			case <-l.wake:
-				continue
-			case <-l.stop:
-				return
-			}
-		}
-		select {
-		case <-l.tok:
-		case <-l.stop:
-			return
-		}
-		if l.readers.Load() > 0 {
-			l.tok <- struct{}{}
-			continue
-		}
-		l.readOnce(nil)
-	}
-}
+// path gets its datagrams in the order they arrived. A stand-in reads
+// while no bind is open, for the probes.
 
 // readOnce reads one datagram, or one GRO run of them, and routes it: a
 // datagram from own's endpoint is returned to the caller (ok), the others
@@ -189,7 +162,7 @@ func (l *link) readOnce(own *pathBind) (mine datagram, ok bool) {
 			l.log.Warn("dataplane: link read", "link", l.name, "err", err)
 			time.Sleep(10 * time.Millisecond) // a persistent error must not spin
 		}
-		l.tok <- struct{}{}
+		l.reads.give()
 		return datagram{}, false
 	}
 	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
@@ -201,7 +174,7 @@ func (l *link) readOnce(own *pathBind) (mine datagram, ok bool) {
 	} else if l.route(d, own) {
 		mine, ok = d, true
 	}
-	l.tok <- struct{}{}
+	l.reads.give()
 	return mine, ok
 }
 
@@ -250,23 +223,11 @@ func (l *link) route(d datagram, own *pathBind) (kept bool) {
 	return false
 }
 
-// bindOpened and bindClosed count the binds that read the socket.
-func (l *link) bindOpened() { l.readers.Add(1) }
-
-func (l *link) bindClosed() {
-	if l.readers.Add(-1) == 0 {
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// close closes the socket and waits for the link's own reader; a bind's
+// close closes the socket and waits for the stand-in reader; a bind's
 // receive function reading it returns net.ErrClosed.
 func (l *link) close() error {
 	err := l.conn.Close()
-	close(l.stop)
+	l.reads.close()
 	if l.started {
 		<-l.readerEnd
 	}

@@ -40,9 +40,9 @@ type pathTun struct {
 type pathIO struct {
 	recv func(bufs [][]byte, offset int) // decrypted packets, to the site
 	pool *batchPool                      // where read batches go back
-	// tok is the site device's read token (nil: the path never reads
+	// reads is the site device's read token (nil: the path never reads
 	// the site device), and readSite the read (Engine.readSite).
-	tok      chan struct{}
+	reads    *readToken
 	readSite func(own *pathTun) *batch
 }
 
@@ -84,18 +84,22 @@ func (t *pathTun) File() *os.File { return nil }
 // queued by other paths' readers or read from the site device itself,
 // blocking until there are some or the device is closed.
 func (t *pathTun) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
+	var take <-chan struct{} // nil, never ready, without a site device
+	if t.io.reads != nil {
+		take = t.io.reads.take()
+	}
 	for t.cur == nil {
 		select {
 		case b := <-t.in:
 			t.cur = b
 		case <-t.done:
 			return 0, os.ErrClosed
-		case <-t.io.tok:
+		case <-take:
 			// Packets queued for this path before the token was taken
 			// go first; none can be queued while it is held.
 			select {
 			case b := <-t.in:
-				t.io.tok <- struct{}{}
+				t.io.reads.give()
 				t.cur = b
 			default:
 				t.cur = t.io.readSite(t)
