@@ -434,10 +434,10 @@ func (e *Engine) route(b *batch, n int, own *pathTun) *batch {
 // handTo returns b if it is for own, or queues it for pt, or frees it if
 // there is no pt.
 func (e *Engine) handTo(pt *pathTun, b *batch, own *pathTun) *batch {
-	switch {
-	case pt == nil:
+	switch pt {
+	case nil:
 		e.pool.put(b)
-	case pt == own:
+	case own:
 		return b
 	default:
 		pt.send(b)
