@@ -12,14 +12,14 @@ import (
 
 // pathBind is the conn.Bind of one path's WireGuard device. It does not own
 // a socket: it sends through its link's socket to the path's remote endpoint
-// and receives what the link's reader routes to it (the datagrams from that
-// endpoint). Several paths share one link this way, as they share the link's
-// interface and address.
+// and receives the datagrams from that endpoint, reading the socket itself
+// when nothing is queued for it (link.readOnce). Several paths share one
+// link this way, as they share the link's interface and address.
 type pathBind struct {
 	l *link
 
 	mu     sync.Mutex
-	rx     chan datagram // fed by the link's reader
+	rx     chan datagram // fed by the link's other readers
 	closed chan struct{} // closed by Close; replaced by Open
 	open   bool
 
