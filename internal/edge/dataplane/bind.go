@@ -72,22 +72,14 @@ func (b *pathBind) receiveFunc(closed chan struct{}) conn.ReceiveFunc {
 		for n < len(bufs) {
 			if cur.buf == nil {
 				if n == 0 {
-					var ok bool
 					select {
 					case cur = <-b.rx:
 					case <-closed:
 						return 0, net.ErrClosed
 					case <-b.l.reads.take():
-						// Datagrams queued for this path before the token
-						// was taken go first; none can be queued while it
-						// is held.
-						select {
-						case cur = <-b.rx:
-							b.l.reads.give()
-						default:
-							if cur, ok = b.l.readOnce(b); !ok {
-								continue
-							}
+						var ok bool
+						if cur, ok = takeTurn(b.l.reads, b.rx, func() (datagram, bool) { return b.l.readOnce(b) }); !ok {
+							continue
 						}
 					}
 				} else {

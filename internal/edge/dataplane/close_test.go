@@ -32,8 +32,8 @@ func (d *lateErrTUN) Close() error {
 
 // TestCloseWithLateDeviceError checks that Close returns when the site
 // device's last read fails with something other than os.ErrClosed: the
-// reader then asks whether the engine is closing, and Close must not hold
-// the lock that question takes while it waits for the reader.
+// reader must see that the engine is closing rather than retry, and must
+// not need a lock that Close holds while it waits for the reader.
 func TestCloseWithLateDeviceError(t *testing.T) {
 	checkLeaks(t)
 	dev, _, err := netstack.CreateNetTUN([]netip.Addr{netip.MustParseAddr("10.1.0.1")}, nil, 1420)

@@ -63,11 +63,10 @@ type Engine struct {
 	frags *packet.FragTable
 
 	// Reading the site device: see readSite.
-	siteBatch int           // packets asked of the site device in one read
-	reads     *readToken    // joined by the path devices
-	pending   []*batch      // scratch of the token holder, by path handle
-	closing   atomic.Bool   // set by Close, read by the readers without mu
-	readerEnd chan struct{} // closed when the stand-in reader returns
+	siteBatch int         // packets asked of the site device in one read
+	reads     *readToken  // joined by the path devices
+	pending   []*batch    // scratch of the token holder, by path handle
+	closing   atomic.Bool // set by Close, read by the readers without mu
 	devices   sync.WaitGroup
 
 	mu     sync.Mutex // guards what follows, and serialises control
@@ -130,7 +129,6 @@ func New(site tun.Device, opts Options) (*Engine, error) {
 		frags:     packet.NewFragTable(1024, 0, opts.Now),
 		siteBatch: min(site.BatchSize(), batchSize),
 		reads:     newReadToken(),
-		readerEnd: make(chan struct{}),
 	}
 	e.ctl.init()
 	empty, err := e.ctl.compile(nil)
@@ -138,14 +136,11 @@ func New(site tun.Device, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.snap.Store(&snapshot{table: &classify.Table{Rules: empty, EligibleWords: 1}})
-	go func() {
-		defer close(e.readerEnd)
-		e.reads.standIn(func() {
-			if b := e.readSite(nil); b != nil {
-				e.pool.put(b)
-			}
-		})
-	}()
+	e.reads.startStandIn(func() {
+		if b := e.readSite(nil); b != nil {
+			e.pool.put(b)
+		}
+	})
 	return e, nil
 }
 
@@ -514,7 +509,6 @@ func (e *Engine) Close() error {
 	e.mu.Unlock()
 	err := e.site.Close()
 	e.reads.close()
-	<-e.readerEnd
 	e.mu.Lock()
 	for id := range c.tunnels {
 		e.removeTunnelLocked(id)

@@ -74,15 +74,12 @@ type link struct {
 	// (see readOnce), and oob is the token holder's scratch.
 	reads *readToken
 	oob   [64]byte
-
-	started   bool // the stand-in reader runs; guarded by the engine's mu
-	readerEnd chan struct{}
 }
 
 func newLink(name string, c PacketConn, log *slog.Logger) *link {
 	l := &link{
 		name: name, conn: c, off: newUDPOffload(c), log: log,
-		reads: newReadToken(), readerEnd: make(chan struct{}),
+		reads: newReadToken(),
 	}
 	empty := map[netip.AddrPort]*pathBind{}
 	l.binds.Store(&empty)
@@ -93,15 +90,9 @@ func newLink(name string, c PacketConn, log *slog.Logger) *link {
 // no bind does. The engine starts a link once the tunnels of its first
 // configuration are attached, so that the first handshakes to arrive are
 // not dropped as coming from an unknown endpoint (WireGuard would only
-// retry five seconds later).
+// retry five seconds later). The engine's mu serialises start and close.
 func (l *link) start() {
-	if !l.started {
-		l.started = true
-		go func() {
-			defer close(l.readerEnd)
-			l.reads.standIn(func() { l.readOnce(nil) })
-		}()
-	}
+	l.reads.startStandIn(func() { l.readOnce(nil) })
 }
 
 // localPort returns the link's UDP port.
@@ -228,9 +219,6 @@ func (l *link) route(d datagram, own *pathBind) (kept bool) {
 func (l *link) close() error {
 	err := l.conn.Close()
 	l.reads.close()
-	if l.started {
-		<-l.readerEnd
-	}
 	if pc := l.probe.Swap(nil); pc != nil {
 		_ = pc.Close() // never fails
 	}

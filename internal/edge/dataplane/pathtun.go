@@ -40,8 +40,8 @@ type pathTun struct {
 type pathIO struct {
 	recv func(bufs [][]byte, offset int) // decrypted packets, to the site
 	pool *batchPool                      // where read batches go back
-	// reads is the site device's read token (nil: the path never reads
-	// the site device), and readSite the read (Engine.readSite).
+	// reads is the site device's read token, and readSite the read
+	// (Engine.readSite).
 	reads    *readToken
 	readSite func(own *pathTun) *batch
 }
@@ -84,26 +84,17 @@ func (t *pathTun) File() *os.File { return nil }
 // queued by other paths' readers or read from the site device itself,
 // blocking until there are some or the device is closed.
 func (t *pathTun) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
-	var take <-chan struct{} // nil, never ready, without a site device
-	if t.io.reads != nil {
-		take = t.io.reads.take()
-	}
 	for t.cur == nil {
 		select {
 		case b := <-t.in:
 			t.cur = b
 		case <-t.done:
 			return 0, os.ErrClosed
-		case <-take:
-			// Packets queued for this path before the token was taken
-			// go first; none can be queued while it is held.
-			select {
-			case b := <-t.in:
-				t.io.reads.give()
-				t.cur = b
-			default:
-				t.cur = t.io.readSite(t)
-			}
+		case <-t.io.reads.take():
+			t.cur, _ = takeTurn(t.io.reads, t.in, func() (*batch, bool) {
+				b := t.io.readSite(t)
+				return b, b != nil
+			})
 		}
 	}
 	b := t.cur

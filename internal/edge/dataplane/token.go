@@ -13,6 +13,7 @@ type readToken struct {
 	readers atomic.Int32  // joined readers
 	wake    chan struct{} // tells the stand-in that readers fell to 0
 	stop    chan struct{} // closed by close
+	end     chan struct{} // closed when the stand-in returns; nil until started
 }
 
 func newReadToken() *readToken {
@@ -39,9 +40,36 @@ func (t *readToken) leave() {
 	}
 }
 
-// standIn calls read, holding the token, whenever no reader has joined,
-// until close. read gives the token back, or keeps it when the device is
-// closed and there is nothing more to read.
+// takeTurn is a reader's turn once it holds the token: what was queued
+// for it comes first, with the token given back at once, because it was
+// read before anything the reader could read now (nothing is queued while
+// the token is held); else the reader reads, and read gives the token
+// back. ok is false when there is nothing for the reader.
+func takeTurn[T any](t *readToken, queued <-chan T, read func() (T, bool)) (v T, ok bool) {
+	select {
+	case v = <-queued:
+		t.give()
+		return v, true
+	default:
+		return read()
+	}
+}
+
+// startStandIn starts the stand-in, once: a goroutine that calls read,
+// holding the token, whenever no reader has joined, until close. read
+// gives the token back, or keeps it when the device is closed and there
+// is nothing more to read. Its callers serialise startStandIn and close.
+func (t *readToken) startStandIn(read func()) {
+	if t.end != nil {
+		return
+	}
+	t.end = make(chan struct{})
+	go func() {
+		defer close(t.end)
+		t.standIn(read)
+	}()
+}
+
 func (t *readToken) standIn(read func()) {
 	for {
 		if t.readers.Load() > 0 {
@@ -65,5 +93,10 @@ func (t *readToken) standIn(read func()) {
 	}
 }
 
-// close ends the stand-in.
-func (t *readToken) close() { close(t.stop) }
+// close ends the stand-in and waits for it.
+func (t *readToken) close() {
+	close(t.stop)
+	if t.end != nil {
+		<-t.end
+	}
+}

@@ -13,16 +13,12 @@ func TestReadTokenStandIn(t *testing.T) {
 		rt := newReadToken()
 		feed := make(chan struct{})
 		var reads atomic.Int32
-		done := make(chan struct{})
 		rt.join()
-		go func() {
-			defer close(done)
-			rt.standIn(func() {
-				<-feed
-				reads.Add(1)
-				rt.give()
-			})
-		}()
+		rt.startStandIn(func() {
+			<-feed
+			reads.Add(1)
+			rt.give()
+		})
 		synctest.Wait()
 		if !tokenFree(rt) {
 			t.Fatal("the stand-in took the token while a reader had joined")
@@ -49,8 +45,7 @@ func TestReadTokenStandIn(t *testing.T) {
 			t.Fatal("the stand-in kept the token after a reader joined")
 		}
 
-		rt.close()
-		<-done
+		rt.close() // returns once the stand-in has
 	})
 }
 

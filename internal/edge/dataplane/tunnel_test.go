@@ -62,10 +62,14 @@ func TestTunnelHandshake(t *testing.T) {
 		}
 	}
 	bp := newBatchPool(1500)
-	ta := newTunnel("p-ab", "t0", la, addrOf(cb), 1420, pathIO{recv: recv("a"), pool: bp}, discard())
+	// The tunnels have no site device to read: a token held for good
+	// leaves them the packets the test queues.
+	held := newReadToken()
+	<-held.take()
+	ta := newTunnel("p-ab", "t0", la, addrOf(cb), 1420, pathIO{recv: recv("a"), pool: bp, reads: held}, discard())
 	defer ta.close()
 	la.start()
-	tb := newTunnel("p-ba", "t1", lb, addrOf(ca), 1420, pathIO{recv: recv("b"), pool: bp}, discard())
+	tb := newTunnel("p-ba", "t1", lb, addrOf(ca), 1420, pathIO{recv: recv("b"), pool: bp, reads: held}, discard())
 	defer tb.close()
 	lb.start()
 	// The links close first: a device's receive function may be reading
