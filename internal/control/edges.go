@@ -70,10 +70,6 @@ type EdgeHub struct {
 	mu     sync.Mutex
 	conns  map[string][]*edgeConn // by site ID, newest last
 	checks map[string]*pendingCheck
-
-	// relayReady is closed once RunRelay listens (for tests).
-	relayReady chan struct{}
-	relaying   sync.Once
 }
 
 type edgeConn struct {
@@ -108,7 +104,6 @@ func NewEdgeHub(ctx context.Context, svc *Service, cfg EdgeHubConfig) (*EdgeHub,
 	return &EdgeHub{
 		svc: svc, log: svc.log, cfg: cfg.normalize(), secret: []byte(secret),
 		conns: map[string][]*edgeConn{}, checks: map[string]*pendingCheck{},
-		relayReady: make(chan struct{}),
 	}, nil
 }
 

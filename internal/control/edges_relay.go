@@ -57,12 +57,19 @@ func (h *EdgeHub) relayAnswer(siteID string, r edgeapi.CheckResult) {
 
 // RunRelay serves the other replicas' relayed asks and answers until ctx
 // ends.
-func (h *EdgeHub) RunRelay(ctx context.Context) {
+func (h *EdgeHub) RunRelay(ctx context.Context) { h.serveRelay(h.subscribeRelay(ctx)) }
+
+// subscribeRelay subscribes to the other replicas' relayed asks and
+// answers until ctx ends.
+func (h *EdgeHub) subscribeRelay(ctx context.Context) *events.Subscription {
 	origin := h.svc.bus.Origin()
-	sub := h.svc.bus.Subscribe(ctx, 256, func(e events.Event) bool {
+	return h.svc.bus.Subscribe(ctx, 256, func(e events.Event) bool {
 		return e.Origin != origin && (e.Kind == events.EdgeAsk || e.Kind == events.EdgeAccepted || e.Kind == events.EdgeAnswer)
 	})
-	h.relaying.Do(func() { close(h.relayReady) })
+}
+
+// serveRelay serves what sub brings until it ends.
+func (h *EdgeHub) serveRelay(sub *events.Subscription) {
 	for e := range sub.C() {
 		switch e.Kind {
 		case events.EdgeAsk:

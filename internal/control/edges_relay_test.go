@@ -34,14 +34,13 @@ func TestEdgeAskRelay(t *testing.T) {
 	}
 	done := make(chan struct{}, 2)
 	for _, h := range []*EdgeHub{w.hub, hubB} {
+		sub := h.subscribeRelay(ctx) // listening before anything is asked
 		go func() {
-			h.RunRelay(ctx)
+			h.serveRelay(sub)
 			done <- struct{}{}
 		}()
 	}
 	defer func() { cancel(); <-done; <-done }()
-	<-w.hub.relayReady
-	<-hubB.relayReady
 
 	// Site a's edge streams from replica A.
 	msgs, err := w.hub.Stream(ctx, w.edgeA, "")
