@@ -76,7 +76,10 @@ func (s *Service) Policies(ctx context.Context, p auth.Principal) (*PolicyList, 
 		return l, nil // another caller reread it while this one waited
 	}
 	gen := c.gen.Load()
-	ps, err := s.readPolicies(ctx)
+	q := s.st.Read()
+	ps, err := listEvery(func(pg store.Page) ([]sdwan.Policy, int, error) {
+		return q.ListPolicies(ctx, store.PolicyFilter{}, pg)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -102,24 +105,5 @@ func (s *Service) FollowReplicas(ctx context.Context) {
 			s.log.Warn("control: policy events from other replicas were lost; rereading the policy list", "lost", n)
 		}
 		s.policies.invalidate()
-	}
-}
-
-// readPolicies reads the whole list, a page at a time.
-func (s *Service) readPolicies(ctx context.Context) ([]sdwan.Policy, error) {
-	q := s.st.Read()
-	var out []sdwan.Policy
-	for {
-		ps, total, err := q.ListPolicies(ctx, store.PolicyFilter{}, store.Page{Limit: store.MaxLimit, Offset: len(out)})
-		if err != nil {
-			return nil, err
-		}
-		if out == nil {
-			out = make([]sdwan.Policy, 0, total)
-		}
-		out = append(out, ps...)
-		if len(ps) == 0 || len(out) >= total {
-			return out, nil
-		}
 	}
 }
