@@ -96,9 +96,7 @@ func (a *Aggregator) ApplySeen(r *Report, seen time.Time) (bool, error) {
 	case r.Epoch > e.epoch || r.Site != e.site:
 		// A new run of the edge, or the edge moved: its old gauges no
 		// longer describe anything.
-		for id := range e.active {
-			a.setActive(e, id, 0)
-		}
+		a.clearActive(e)
 		e.site, e.epoch = r.Site, r.Epoch
 	}
 	e.seq, e.seen = r.Seq, seen
@@ -135,6 +133,13 @@ func (a *Aggregator) setActive(e *edgeState, policy int64, v uint64) {
 	totalsFor(a.sitePolicies, sitePolicy{e.site, policy}).ActiveFlows += v - old
 }
 
+// clearActive zeroes every active-flow gauge of edge e.
+func (a *Aggregator) clearActive(e *edgeState) {
+	for id := range e.active {
+		a.setActive(e, id, 0)
+	}
+}
+
 // ExpireGauges zeroes the active-flow gauges of edges whose last report
 // was taken before cutoff: an edge that stopped reporting (Reporters send
 // a heartbeat) has no flows anyone can vouch for. Their sequence marks
@@ -148,9 +153,7 @@ func (a *Aggregator) ExpireGauges(cutoff time.Time) int {
 		if len(e.active) == 0 || !e.seen.Before(cutoff) {
 			continue
 		}
-		for id := range e.active {
-			a.setActive(e, id, 0)
-		}
+		a.clearActive(e)
 		n++
 	}
 	return n
