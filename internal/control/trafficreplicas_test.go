@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/patronus-sdwan/patronus/internal/auth"
 	"github.com/patronus-sdwan/patronus/internal/events"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 	"github.com/patronus-sdwan/patronus/internal/stats"
@@ -19,18 +18,10 @@ import (
 // once; a replica that misses announcements catches up from the log in
 // the edge's order; one started after a fold starts from the fold.
 func TestTrafficStatsReplicas(t *testing.T) {
-	svc, _ := newService(t)
+	svc, pol, sites := trafficSetup(t, "a")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	site := &sdwan.Site{Name: "a"}
-	if err := svc.CreateSite(ctx, admin, site); err != nil {
-		t.Fatal(err)
-	}
-	pol := &sdwan.Policy{Name: "voice", Priority: 1, Enabled: true}
-	if err := svc.CreatePolicy(ctx, operator, pol); err != nil {
-		t.Fatal(err)
-	}
-	edge := auth.Principal{Kind: "site", Name: "a", Role: sdwan.RoleEdge, SiteID: site.ID}
+	site, edge := sites[0], edgeOf(sites[0])
 	st := svc.Store()
 
 	var buses []*events.Bus

@@ -12,26 +12,42 @@ import (
 	"github.com/patronus-sdwan/patronus/internal/store"
 )
 
-func TestTrafficStatsApplySnapshotRestart(t *testing.T) {
+// trafficSetup returns a service with a site per name and the policy
+// "voice", for traffic to be reported against.
+func trafficSetup(t *testing.T, siteNames ...string) (*Service, *sdwan.Policy, []*sdwan.Site) {
+	t.Helper()
 	svc, _ := newService(t)
 	ctx := context.Background()
-	a, b := &sdwan.Site{Name: "a"}, &sdwan.Site{Name: "b"}
-	for _, s := range []*sdwan.Site{a, b} {
+	var sites []*sdwan.Site
+	for _, name := range siteNames {
+		s := &sdwan.Site{Name: name}
 		if err := svc.CreateSite(ctx, admin, s); err != nil {
 			t.Fatal(err)
 		}
+		sites = append(sites, s)
 	}
 	pol := &sdwan.Policy{Name: "voice", Priority: 1, Enabled: true}
 	if err := svc.CreatePolicy(ctx, operator, pol); err != nil {
 		t.Fatal(err)
 	}
+	return svc, pol, sites
+}
+
+// edgeOf is the principal of site s's edge.
+func edgeOf(s *sdwan.Site) auth.Principal {
+	return auth.Principal{Kind: "site", Name: s.Name, Role: sdwan.RoleEdge, SiteID: s.ID}
+}
+
+func TestTrafficStatsApplySnapshotRestart(t *testing.T) {
+	svc, pol, sites := trafficSetup(t, "a", "b")
+	ctx := context.Background()
+	a, b := sites[0], sites[1]
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	ts, err := NewTrafficStats(ctx, svc.Store(), nil, nil, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
-	edgeA := auth.Principal{Kind: "site", Name: "a", Role: sdwan.RoleEdge, SiteID: a.ID}
-	edgeB := auth.Principal{Kind: "site", Name: "b", Role: sdwan.RoleEdge, SiteID: b.ID}
+	edgeA, edgeB := edgeOf(a), edgeOf(b)
 	report := func(site string, seq uint64, pkts uint64) *stats.Report {
 		return &stats.Report{Edge: "edge-" + site, Site: site, Epoch: 1, Seq: seq, Time: now,
 			Deltas: []stats.Delta{{PolicyID: pol.ID, Packets: pkts, Bytes: pkts * 100, ActiveFlows: 2}}}
@@ -90,23 +106,16 @@ func TestTrafficStatsApplySnapshotRestart(t *testing.T) {
 // on a replica that applied its report and on one that read it from the
 // log later; its counts stay.
 func TestTrafficStatsExpireGauges(t *testing.T) {
-	svc, _ := newService(t)
+	svc, pol, sites := trafficSetup(t, "a")
 	ctx := context.Background()
-	site := &sdwan.Site{Name: "a"}
-	if err := svc.CreateSite(ctx, admin, site); err != nil {
-		t.Fatal(err)
-	}
-	pol := &sdwan.Policy{Name: "voice", Priority: 1, Enabled: true}
-	if err := svc.CreatePolicy(ctx, operator, pol); err != nil {
-		t.Fatal(err)
-	}
+	site := sites[0]
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	a, err := NewTrafficStats(ctx, svc.Store(), nil, nil, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	edge := auth.Principal{Kind: "site", Name: "a", Role: sdwan.RoleEdge, SiteID: site.ID}
+	edge := edgeOf(site)
 	r := &stats.Report{Edge: "a/edge", Site: site.ID, Epoch: 1, Seq: 1, Time: now.Add(-time.Hour), // a skewed edge clock
 		Deltas: []stats.Delta{{PolicyID: pol.ID, Packets: 10, Bytes: 1000, ActiveFlows: 3}}}
 	if _, err := a.Apply(ctx, edge, r); err != nil {
