@@ -83,6 +83,15 @@ type pendingCheck struct {
 	accepted chan struct{} // another replica passed a relayed ask to the edge
 }
 
+// accept tells the asker, if it still waits, that the ask reached the
+// edge.
+func (pc *pendingCheck) accept() {
+	select {
+	case pc.accepted <- struct{}{}:
+	default:
+	}
+}
+
 // configKinds are the events that can change some site's configuration.
 var configKinds = []events.Kind{
 	events.SiteCreated, events.SiteUpdated, events.SiteDeleted, events.SiteSoftDeleted, events.SiteRestored,

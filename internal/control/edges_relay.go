@@ -77,10 +77,7 @@ func (h *EdgeHub) serveRelay(sub *events.Subscription) {
 		case events.EdgeAccepted:
 			h.mu.Lock()
 			if pc := h.checks[e.Summary]; pc != nil && pc.siteID == e.SiteID {
-				select {
-				case pc.accepted <- struct{}{}:
-				default:
-				}
+				pc.accept()
 			}
 			h.mu.Unlock()
 		case events.EdgeAnswer:

@@ -154,10 +154,7 @@ func (h *EdgeHub) deliver(siteID string, r edgeapi.CheckResult) (bool, error) {
 	if pc.siteID != siteID {
 		return true, fmt.Errorf("%w: check %s was not asked of this site", sdwan.ErrForbidden, r.ID)
 	}
-	select {
-	case pc.accepted <- struct{}{}: // an answer can beat the relay's acceptance
-	default:
-	}
+	pc.accept()    // an answer can beat the relay's acceptance
 	pc.result <- r // buffered, and only ever sent once
 	return true, nil
 }
