@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -226,11 +227,27 @@ func (q Q) PathEvents(ctx context.Context, pathID string, from, to time.Time, li
 	if err != nil {
 		return nil, fmt.Errorf("store: path events: %w", mapErr(err))
 	}
-	return collect(rows, func(sc interface{ Scan(...any) error }) (PathEvent, error) {
-		var e PathEvent
-		var at int64
-		err := sc.Scan(&e.ID, &e.PathID, &at, &e.Kind, &e.From, &e.To, &e.Reason)
-		e.At = fromMS(at)
-		return e, err
-	})
+	return collect(rows, scanPathEvent)
+}
+
+// LastPathEvent returns a path's newest event of a kind before a time, and
+// false when it has none.
+func (q Q) LastPathEvent(ctx context.Context, pathID, kind string, before time.Time) (PathEvent, bool, error) {
+	e, err := scanPathEvent(q.q.QueryRowContext(ctx, `SELECT `+eventCols+eventFrom+`
+		WHERE p.id = $1 AND e.kind = $2 AND e.at < $3 ORDER BY e.at DESC, e.id DESC LIMIT 1`, pathID, kind, ms(before)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return PathEvent{}, false, nil
+	}
+	if err != nil {
+		return PathEvent{}, false, fmt.Errorf("store: last %s event of path %s: %w", kind, pathID, mapErr(err))
+	}
+	return e, true, nil
+}
+
+func scanPathEvent(sc interface{ Scan(...any) error }) (PathEvent, error) {
+	var e PathEvent
+	var at int64
+	err := sc.Scan(&e.ID, &e.PathID, &at, &e.Kind, &e.From, &e.To, &e.Reason)
+	e.At = fromMS(at)
+	return e, err
 }

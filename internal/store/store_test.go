@@ -470,3 +470,40 @@ func TestMigrationsMatch(t *testing.T) {
 		t.Errorf("migration files differ between engines (-sqlite +postgres):\n%s", diff)
 	}
 }
+
+// TestLastPathEvent finds a path's newest event of one kind strictly before
+// a time, ignoring other kinds and other paths, and says when there is none.
+func TestLastPathEvent(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		f := seed(t, s) // its events are at the clock's now, after these
+		p, other := f.paths[0].ID, f.paths[1].ID
+		at := func(min int) time.Time { return time.Date(2000, 1, 1, 0, min, 0, 0, time.UTC) }
+		tx(t, s, func(q Q) error {
+			for _, e := range []PathEvent{
+				{PathID: p, At: at(1), Kind: "state", From: sdwan.PathUp, To: sdwan.PathDown, Reason: "first"},
+				{PathID: p, At: at(2), Kind: "failover", Reason: "other kind"},
+				{PathID: other, At: at(3), Kind: "state", Reason: "other path"},
+				{PathID: p, At: at(4), Kind: "state", From: sdwan.PathDown, To: sdwan.PathUp, Reason: "second"},
+			} {
+				if err := q.AddPathEvent(ctx, &e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, c := range []struct {
+			before int
+			want   string // the event's reason, "" for none
+			at     int
+		}{{1, "", 0}, {2, "first", 1}, {4, "first", 1}, {5, "second", 4}} {
+			e, ok, err := s.Read().LastPathEvent(ctx, p, "state", at(c.before))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != (c.want != "") || ok && (e.Reason != c.want || e.PathID != p || !e.At.Equal(at(c.at))) {
+				t.Errorf("before +%dm: %+v, %v; want %q at +%dm", c.before, e, ok, c.want, c.at)
+			}
+		}
+	})
+}
