@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
@@ -24,7 +26,8 @@ func scanMetrics(sc interface{ Scan(...any) error }) (sdwan.PathMetrics, error) 
 }
 
 // AddPathMetrics appends measurements to the metrics history. The paths'
-// keys are looked up once for the batch, so each row is a plain insert.
+// keys are looked up once for the batch, and the rows go in with one
+// multi-row insert per metricsChunk of them.
 func (q Q) AddPathMetrics(ctx context.Context, batch ...sdwan.PathMetrics) error {
 	if len(batch) == 0 {
 		return nil
@@ -33,6 +36,7 @@ func (q Q) AddPathMetrics(ctx context.Context, batch ...sdwan.PathMetrics) error
 	if err != nil {
 		return err
 	}
+	args := make([]any, 0, len(batch)*metricsArgs)
 	for i := range batch {
 		m := &batch[i]
 		if err := m.Validate(); err != nil {
@@ -42,14 +46,46 @@ func (q Q) AddPathMetrics(ctx context.Context, batch ...sdwan.PathMetrics) error
 		if !ok {
 			return fmt.Errorf("store: add metrics: path %s: %w", m.PathID, sdwan.ErrNotFound)
 		}
+		args = append(args, pk, ms(m.MeasuredAt), m.LatencyMs, m.JitterMs, m.PacketLossPct, m.BandwidthMbps, m.MTU, m.Score)
+	}
+	for len(args) > 0 {
+		n := min(len(args), metricsChunk*metricsArgs)
 		_, err := q.q.ExecContext(ctx, `INSERT INTO sdwan_path_metrics (path_pk, measured_at, latency_ms, jitter_ms, packet_loss_pct, bandwidth_mbps, mtu, score)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-			pk, ms(m.MeasuredAt), m.LatencyMs, m.JitterMs, m.PacketLossPct, m.BandwidthMbps, m.MTU, m.Score)
+			VALUES `+valuesList(n/metricsArgs, metricsArgs), args[:n]...)
 		if err != nil {
-			return fmt.Errorf("store: add metrics of path %s: %w", m.PathID, mapErr(err))
+			return fmt.Errorf("store: add %d metrics rows: %w", n/metricsArgs, mapErr(err))
 		}
+		args = args[n:]
 	}
 	return nil
+}
+
+// metricsArgs is the number of parameters of one metrics row, and
+// metricsChunk the most rows one insert takes: 500 rows are 4,000
+// parameters, far within SQLite's 32,766 and PostgreSQL's 65,535.
+const (
+	metricsArgs  = 8
+	metricsChunk = 500
+)
+
+// valuesList returns "($1,…,$cols),(…)" for rows rows of cols parameters.
+func valuesList(rows, cols int) string {
+	var b strings.Builder
+	for r := range rows {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(r*cols + c + 1))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // pathPKs returns the integer keys of the batch's paths that exist, by

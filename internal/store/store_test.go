@@ -507,3 +507,33 @@ func TestLastPathEvent(t *testing.T) {
 		}
 	})
 }
+
+// TestAddPathMetricsChunks writes a batch that spans several inserts, over
+// several paths, and reads every row back where it belongs.
+func TestAddPathMetricsChunks(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		f := seed(t, s)
+		paths := f.paths[:3]
+		at := func(i int) time.Time { return testEpoch.Add(time.Duration(i+1) * time.Second) }
+		var batch []sdwan.PathMetrics
+		for i := range 2*metricsChunk + 1 {
+			batch = append(batch, sdwan.PathMetrics{PathID: paths[i%len(paths)].ID, MeasuredAt: at(i),
+				LatencyMs: float64(i), JitterMs: 1, PacketLossPct: 0.5, BandwidthMbps: 100, MTU: 1420, Score: i % 101})
+		}
+		tx(t, s, func(q Q) error { return q.AddPathMetrics(ctx, batch...) })
+		for j, p := range paths {
+			var want []sdwan.PathMetrics
+			for i := j; i < len(batch); i += len(paths) {
+				want = append(want, batch[i])
+			}
+			got, err := s.Read().PathMetricsHistory(ctx, p.ID, at(0), at(len(batch)), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("path %d's history (-want +got):\n%s", j, diff)
+			}
+		}
+	})
+}
