@@ -19,6 +19,9 @@ type TrafficReport struct {
 	ReceivedAt time.Time
 }
 
+// trafficCols are the columns scanTrafficReport reads.
+const trafficCols = `report_id, edge, epoch, seq, body, received_at`
+
 // AddTrafficReport logs a report. Logging the same (edge, epoch, seq)
 // twice is an ErrConflict: another replica took the report first.
 func (q Q) AddTrafficReport(ctx context.Context, r *TrafficReport) error {
@@ -34,7 +37,7 @@ func (q Q) AddTrafficReport(ctx context.Context, r *TrafficReport) error {
 // TrafficReportsAfter returns edge's logged reports past (epoch, seq), in
 // the order the edge sent them.
 func (q Q) TrafficReportsAfter(ctx context.Context, edge string, epoch, seq uint64) ([]TrafficReport, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT report_id, edge, epoch, seq, body, received_at FROM sdwan_traffic_reports
+	rows, err := q.q.QueryContext(ctx, `SELECT `+trafficCols+` FROM sdwan_traffic_reports
 		WHERE edge = $1 AND (epoch > $2 OR (epoch = $2 AND seq > $3)) ORDER BY epoch, seq`, edge, int64(epoch), int64(seq))
 	if err != nil {
 		return nil, fmt.Errorf("store: traffic reports of %s: %w", edge, mapErr(err))
@@ -45,7 +48,7 @@ func (q Q) TrafficReportsAfter(ctx context.Context, edge string, epoch, seq uint
 // TrafficReports returns every logged report, each edge's in the order
 // the edge sent them.
 func (q Q) TrafficReports(ctx context.Context) ([]TrafficReport, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT report_id, edge, epoch, seq, body, received_at FROM sdwan_traffic_reports
+	rows, err := q.q.QueryContext(ctx, `SELECT `+trafficCols+` FROM sdwan_traffic_reports
 		ORDER BY edge, epoch, seq`)
 	if err != nil {
 		return nil, fmt.Errorf("store: traffic reports: %w", mapErr(err))
