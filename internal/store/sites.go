@@ -150,7 +150,7 @@ func (q Q) CountSiteDependencies(ctx context.Context, id string) (SiteDependenci
 	var d SiteDependencies
 	err := q.q.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM sdwan_endpoints WHERE site_pk = `+siteKey+`),
-		(SELECT COUNT(*) FROM sdwan_paths WHERE src_site_pk = `+siteKey+`) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_pk = `+siteKey+`),
+		`+sitePathCount+`,
 		(SELECT COUNT(*) FROM sdwan_path_metrics WHERE path_pk IN (`+sitePaths+`)),
 		(SELECT COUNT(*) FROM sdwan_path_events WHERE path_pk IN (`+sitePaths+`)),
 		(SELECT COUNT(*) FROM sdwan_policy_stats WHERE site_id = $1),
@@ -166,7 +166,7 @@ func (q Q) CountSiteDependencies(ctx context.Context, id string) (SiteDependenci
 // end at the site.
 func (q Q) CountSitePaths(ctx context.Context, id string) (int, error) {
 	var n int
-	err := q.q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM sdwan_paths WHERE src_site_pk = `+siteKey+`) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_pk = `+siteKey+`)`, id).Scan(&n)
+	err := q.q.QueryRowContext(ctx, `SELECT `+sitePathCount, id).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: count paths of site %s: %w", id, mapErr(err))
 	}
@@ -234,6 +234,10 @@ const siteKey = `(SELECT pk FROM sdwan_sites WHERE id = $1)`
 // never joins a site to itself, so the two sets are disjoint and each is
 // one index range.
 const sitePaths = `SELECT pk FROM sdwan_paths WHERE src_site_pk = ` + siteKey + ` UNION ALL SELECT pk FROM sdwan_paths WHERE dst_site_pk = ` + siteKey
+
+// sitePathCount counts the paths from or to the site $1, one index range
+// each.
+const sitePathCount = `(SELECT COUNT(*) FROM sdwan_paths WHERE src_site_pk = ` + siteKey + `) + (SELECT COUNT(*) FROM sdwan_paths WHERE dst_site_pk = ` + siteKey + `)`
 
 // siteDeletes are HardDeleteSite's statements in the order they run; each
 // takes the site ID as $1 and adds the rows it removes to one count. The
