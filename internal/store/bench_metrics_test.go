@@ -15,28 +15,9 @@ func BenchmarkAddPathMetrics(b *testing.B) {
 	benchEngines(b, func(b *testing.B, s *Store) {
 		ctx := context.Background()
 		b.ReportAllocs()
-		a, c := &sdwan.Site{Name: "a"}, &sdwan.Site{Name: "c"}
+		src, dst := benchSites(b, s, 10, 1)
 		var pathIDs []string
 		tx(b, s, func(q Q) error {
-			for _, site := range []*sdwan.Site{a, c} {
-				if err := q.CreateSite(ctx, site); err != nil {
-					return err
-				}
-			}
-			if err := addEndpoints(ctx, q, a.ID, 10, 10000); err != nil {
-				return err
-			}
-			if err := addEndpoints(ctx, q, c.ID, 1, 20000); err != nil {
-				return err
-			}
-			src, err := q.ListEndpoints(ctx, a.ID)
-			if err != nil {
-				return err
-			}
-			dst, err := q.ListEndpoints(ctx, c.ID)
-			if err != nil {
-				return err
-			}
 			for _, e := range src {
 				p := &sdwan.Path{SrcEndpointID: e.ID, DstEndpointID: dst[0].ID}
 				if err := q.CreatePath(ctx, p); err != nil {

@@ -101,30 +101,38 @@ func BenchmarkCreatePath(b *testing.B) {
 	benchEngines(b, func(b *testing.B, s *Store) {
 		ctx := context.Background()
 		b.ReportAllocs()
-		a, c := &sdwan.Site{Name: "a"}, &sdwan.Site{Name: "c"}
-		tx(b, s, func(q Q) error {
-			for _, site := range []*sdwan.Site{a, c} {
-				if err := q.CreateSite(ctx, site); err != nil {
-					return err
-				}
-			}
-			if err := addEndpoints(ctx, q, a.ID, 1000, 10000); err != nil {
-				return err
-			}
-			return addEndpoints(ctx, q, c.ID, 1000, 20000)
-		})
-		eps := func(site string) []sdwan.Endpoint {
-			es, err := s.Read().ListEndpoints(ctx, site)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return es
-		}
-		src, dst := eps(a.ID), eps(c.ID)
+		src, dst := benchSites(b, s, 1000, 1000)
 		for i := 0; b.Loop(); i++ {
 			p := &sdwan.Path{SrcEndpointID: src[i%1000].ID, DstEndpointID: dst[(i/1000)%1000].ID}
 			tx(b, s, func(q Q) error { return q.CreatePath(ctx, p) })
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "paths/s")
 	})
+}
+
+// benchSites creates two sites, a with na endpoints and c with nc, and
+// returns their endpoints.
+func benchSites(b *testing.B, s *Store, na, nc int) (src, dst []sdwan.Endpoint) {
+	b.Helper()
+	ctx := context.Background()
+	a, c := &sdwan.Site{Name: "a"}, &sdwan.Site{Name: "c"}
+	tx(b, s, func(q Q) error {
+		for _, site := range []*sdwan.Site{a, c} {
+			if err := q.CreateSite(ctx, site); err != nil {
+				return err
+			}
+		}
+		if err := addEndpoints(ctx, q, a.ID, na, 10000); err != nil {
+			return err
+		}
+		return addEndpoints(ctx, q, c.ID, nc, 20000)
+	})
+	eps := func(site string) []sdwan.Endpoint {
+		es, err := s.Read().ListEndpoints(ctx, site)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return es
+	}
+	return eps(a.ID), eps(c.ID)
 }
