@@ -106,6 +106,20 @@ func compileObject[T any](opCtx *graphql.OperationContext, sel ast.SelectionSet,
 	return plan, true
 }
 
+// object is the writer of field f of a T, an object U that get returns and
+// compile compiles f's selection of.
+func object[T, U any](opCtx *graphql.OperationContext, f graphql.CollectedField,
+	compile func(*graphql.OperationContext, ast.SelectionSet) (objectPlan[U], bool), get func(*T) *U) (fieldWriter[T], bool) {
+	sub, ok := compile(opCtx, f.Selections)
+	if !ok {
+		return fieldWriter[T]{}, false
+	}
+	return fieldWriter[T]{
+		write: func(w io.Writer, v *T) { sub.write(w, get(v)) },
+		ok:    func(v *T) bool { return sub.canWrite(get(v)) },
+	}, true
+}
+
 func typename[T any](name string) func(io.Writer, *T) {
 	return func(w io.Writer, _ *T) { graphql.MarshalString(name).MarshalGQL(w) }
 }
@@ -167,19 +181,9 @@ func compilePolicy(opCtx *graphql.OperationContext, sel ast.SelectionSet) (objec
 			fw.write = func(w io.Writer, p *model.Policy) { writeTime(w, p.UpdatedAt) }
 			fw.ok = func(p *model.Policy) bool { return !p.UpdatedAt.IsZero() }
 		case "matchCriteria":
-			sub, ok := compileMatch(opCtx, f.Selections)
-			if !ok {
-				return fw, false
-			}
-			fw.write = func(w io.Writer, p *model.Policy) { sub.write(w, p.MatchCriteria) }
-			fw.ok = func(p *model.Policy) bool { return sub.canWrite(p.MatchCriteria) }
+			return object(opCtx, f, compileMatch, func(p *model.Policy) *model.MatchCriteria { return p.MatchCriteria })
 		case "actions":
-			sub, ok := compileActions(opCtx, f.Selections)
-			if !ok {
-				return fw, false
-			}
-			fw.write = func(w io.Writer, p *model.Policy) { sub.write(w, p.Actions) }
-			fw.ok = func(p *model.Policy) bool { return sub.canWrite(p.Actions) }
+			return object(opCtx, f, compileActions, func(p *model.Policy) *model.PolicyActions { return p.Actions })
 		default:
 			return fw, false
 		}
@@ -229,12 +233,7 @@ func compileActions(opCtx *graphql.OperationContext, sel ast.SelectionSet) (obje
 		case "link":
 			fw.write = func(w io.Writer, a *model.PolicyActions) { writeOptString(w, a.Link) }
 		case "sla":
-			sub, ok := compileSla(opCtx, f.Selections)
-			if !ok {
-				return fw, false
-			}
-			fw.write = func(w io.Writer, a *model.PolicyActions) { sub.write(w, a.Sla) }
-			fw.ok = func(a *model.PolicyActions) bool { return sub.canWrite(a.Sla) }
+			return object(opCtx, f, compileSla, func(a *model.PolicyActions) *model.Sla { return a.Sla })
 		default:
 			return fw, false
 		}
