@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/patronus-sdwan/patronus/internal/api/graph"
@@ -163,22 +164,11 @@ func (c *Controller) Serve(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	jobsDone := make(chan struct{})
-	go func() {
-		defer close(jobsDone)
-		c.runJobs(ctx)
-	}()
-	edgeJobsDone := make(chan struct{})
-	go func() {
-		defer close(edgeJobsDone)
-		relayDone := make(chan struct{})
-		go func() {
-			defer close(relayDone)
-			c.Edges.RunRelay(ctx)
-		}()
-		c.Edges.RunRetention(ctx)
-		<-relayDone
-	}()
+	var jobs sync.WaitGroup
+	jobs.Go(func() { c.runJobs(ctx) })
+	jobs.Go(func() { c.Traffic.Run(ctx) })
+	jobs.Go(func() { c.Edges.RunRelay(ctx) })
+	jobs.Go(func() { c.Edges.RunRetention(ctx) })
 	c.log.Info("controller listening", "addr", c.Addr(), "store", c.Store.Engine())
 	errc := make(chan error, 1)
 	go func() { errc <- c.srv.Serve(c.ln) }()
@@ -193,8 +183,7 @@ func (c *Controller) Serve(ctx context.Context) error {
 			c.log.Error("serve", "err", serr)
 		}
 	}
-	<-jobsDone
-	<-edgeJobsDone
+	jobs.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -205,16 +194,11 @@ func (c *Controller) Serve(ctx context.Context) error {
 func (c *Controller) Close() error { return c.Store.Close() }
 
 // runJobs runs the retention jobs every JobInterval and the statistics
-// snapshot every SnapshotInterval, and applies the traffic reports other
-// replicas take. With PostgreSQL only the replica that holds a job's lock
-// runs it: every replica has the same totals, so one snapshot serves all.
+// snapshot every SnapshotInterval. With PostgreSQL only the replica that
+// holds a job's lock runs it: every replica has the same totals (each
+// applies the traffic reports the others take, Traffic.Run), so one
+// snapshot serves all.
 func (c *Controller) runJobs(ctx context.Context) {
-	trafficDone := make(chan struct{})
-	go func() {
-		defer close(trafficDone)
-		c.Traffic.Run(ctx)
-	}()
-	defer func() { <-trafficDone }()
 	retain := time.NewTicker(c.cfg.JobInterval)
 	defer retain.Stop()
 	snap := time.NewTicker(c.cfg.SnapshotInterval)
