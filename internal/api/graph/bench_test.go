@@ -2,7 +2,6 @@ package graph
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/patronus-sdwan/patronus/internal/auth"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 	"github.com/patronus-sdwan/patronus/internal/stats"
 )
@@ -24,19 +22,14 @@ import (
 // included.
 func BenchmarkGraphQLPolicies1k(b *testing.B) {
 	h := newHarness(b)
-	ctx := context.Background()
 	deltas := make([]stats.Delta, 0, 1000)
 	for i := range 1000 {
 		p := sdwan.Policy{Name: fmt.Sprintf("policy-%d", i), Priority: i + 1, Enabled: true,
 			Match: mustMatch(b, sdwan.MatchSpec{Protocol: "tcp", DestPort: fmt.Sprint(1000 + i), DestIP: "10.0.0.0/8"})}
-		if err := h.svc.CreatePolicy(ctx, auth.System, &p); err != nil {
-			b.Fatal(err)
-		}
+		h.policy(&p)
 		deltas = append(deltas, stats.Delta{PolicyID: p.ID, Packets: uint64(i), Bytes: uint64(i) * 1000})
 	}
-	if _, err := h.agg.Apply(&stats.Report{Edge: "e", Site: "s", Epoch: 1, Seq: 1, Deltas: deltas}); err != nil {
-		b.Fatal(err)
-	}
+	h.traffic(deltas...)
 	token := h.user("bench", sdwan.RoleViewer)
 	op, err := os.ReadFile(filepath.Join("testdata", "seed", "GetPolicies.graphql"))
 	if err != nil {

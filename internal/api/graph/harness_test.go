@@ -28,6 +28,7 @@ type harness struct {
 	agg *stats.Aggregator
 	api *API
 	srv *httptest.Server
+	seq uint64 // of the last report traffic applied
 }
 
 const testPassword = "correct-horse-battery"
@@ -64,6 +65,23 @@ func (h *harness) user(name string, role sdwan.Role) string {
 		h.t.Fatal(err)
 	}
 	return h.login(name)
+}
+
+// policy creates p as the system.
+func (h *harness) policy(p *sdwan.Policy) {
+	h.t.Helper()
+	if err := h.svc.CreatePolicy(context.Background(), auth.System, p); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// traffic applies the deltas as an edge's next report.
+func (h *harness) traffic(deltas ...stats.Delta) {
+	h.t.Helper()
+	h.seq++
+	if _, err := h.agg.Apply(&stats.Report{Edge: "e", Site: "s", Epoch: 1, Seq: h.seq, Deltas: deltas}); err != nil {
+		h.t.Fatal(err)
+	}
 }
 
 func (h *harness) login(name string) string {

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -16,7 +15,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/patronus-sdwan/patronus/internal/api/graph/model"
-	"github.com/patronus-sdwan/patronus/internal/auth"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 	"github.com/patronus-sdwan/patronus/internal/stats"
 )
@@ -26,7 +24,6 @@ import (
 // and requires byte-identical responses, errors included.
 func TestPolicyListWriterMatchesExecutor(t *testing.T) {
 	h := newHarness(t)
-	ctx := context.Background()
 	specs := []struct {
 		name, desc string
 		match      sdwan.MatchSpec
@@ -45,14 +42,10 @@ func TestPolicyListWriterMatchesExecutor(t *testing.T) {
 	var deltas []stats.Delta
 	for i, s := range specs {
 		p := sdwan.Policy{Name: s.name, Description: s.desc, Priority: 10 * (i + 1), Enabled: s.enabled, Match: mustMatch(t, s.match), Action: s.action}
-		if err := h.svc.CreatePolicy(ctx, auth.System, &p); err != nil {
-			t.Fatal(err)
-		}
+		h.policy(&p)
 		deltas = append(deltas, stats.Delta{PolicyID: p.ID, Packets: uint64(1000 * i), Bytes: uint64(1 << (40 + i)), ActiveFlows: uint64(i)})
 	}
-	if _, err := h.agg.Apply(&stats.Report{Edge: "e", Site: "s", Epoch: 1, Seq: 1, Deltas: deltas}); err != nil {
-		t.Fatal(err)
-	}
+	h.traffic(deltas...)
 	token := h.user("reader", sdwan.RoleViewer)
 
 	all := `id name description priority enabled packets_matched bytes_matched active_flows createdAt updatedAt __typename

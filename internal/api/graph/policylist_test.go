@@ -43,14 +43,10 @@ func TestPoliciesFromMemoryMatchTheStore(t *testing.T) {
 	var deltas []stats.Delta
 	for i := range 7 {
 		p := sdwan.Policy{Name: fmt.Sprint("p", i), Priority: 70 - 10*i, Enabled: i%3 != 0}
-		if err := h.svc.CreatePolicy(ctx, auth.System, &p); err != nil {
-			t.Fatal(err)
-		}
+		h.policy(&p)
 		deltas = append(deltas, stats.Delta{PolicyID: p.ID, Packets: uint64(100 + i)})
 	}
-	if _, err := h.agg.Apply(&stats.Report{Edge: "e", Site: "s", Epoch: 1, Seq: 1, Deltas: deltas}); err != nil {
-		t.Fatal(err)
-	}
+	h.traffic(deltas...)
 	token := h.user("eve", sdwan.RoleViewer)
 	yes, no := true, false
 	for _, enabled := range []*bool{nil, &yes, &no} {
@@ -112,15 +108,11 @@ func TestPoliciesFollowOtherReplicas(t *testing.T) {
 	token := h.user("eve", sdwan.RoleViewer)
 
 	p := sdwan.Policy{Name: "a", Priority: 1, Enabled: true}
-	if err := h.svc.CreatePolicy(ctx, auth.System, &p); err != nil {
-		t.Fatal(err)
-	}
+	h.policy(&p)
 	if got := policyNames(t, h, token, ""); !cmp.Equal(got, []string{"a:0"}) {
 		t.Fatalf("got %v", got)
 	}
-	if _, err := h.agg.Apply(&stats.Report{Edge: "e", Site: "s", Epoch: 1, Seq: 1, Deltas: []stats.Delta{{PolicyID: p.ID, Packets: 5}}}); err != nil {
-		t.Fatal(err)
-	}
+	h.traffic(stats.Delta{PolicyID: p.ID, Packets: 5})
 	if got := policyNames(t, h, token, ""); !cmp.Equal(got, []string{"a:5"}) {
 		t.Fatalf("live totals: got %v", got)
 	}
@@ -156,9 +148,7 @@ func TestPoliciesConcurrentWithChanges(t *testing.T) {
 	ctx := context.Background()
 	token := h.user("eve", sdwan.RoleViewer)
 	p := sdwan.Policy{Name: "a", Priority: 1, Enabled: true}
-	if err := h.svc.CreatePolicy(ctx, auth.System, &p); err != nil {
-		t.Fatal(err)
-	}
+	h.policy(&p)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 3 {

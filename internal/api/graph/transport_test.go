@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/patronus-sdwan/patronus/internal/auth"
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 )
 
@@ -24,9 +23,7 @@ import (
 func TestPostJSONMatchesGqlgen(t *testing.T) {
 	h := newHarness(t)
 	p := sdwan.Policy{Name: "a", Description: "<b> & \"c\" \u00e9 \u2028 \\", Priority: 1}
-	if err := h.svc.CreatePolicy(t.Context(), auth.System, &p); err != nil {
-		t.Fatal(err)
-	}
+	h.policy(&p)
 	token := h.user("eve", sdwan.RoleViewer)
 	serve := func(tr graphql.Transport) http.Handler {
 		srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{h.api}, Directives: DirectiveRoot{HasRole: hasRole, Public: public}}))
