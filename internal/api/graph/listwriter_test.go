@@ -2,11 +2,13 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,15 +74,31 @@ func TestPolicyListWriterMatchesExecutor(t *testing.T) {
 		{"two root fields", `{ a: policies(page: {limit: 1}) { id } siteCount b: policies { name } }`, nil},
 		{"root skip", `{ policies @skip(if: false) { id } }`, nil},
 	}
+	// The executor resolves each field of each policy it writes; the list
+	// writer, none. Counting them shows which of the two answered.
+	var resolved atomic.Int64
+	h.api.srv.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) {
+		if graphql.GetFieldContext(ctx).Object == "Policy" {
+			resolved.Add(1)
+		}
+		return next(ctx)
+	})
 	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {
 			exec := h.api.exec
+			resolved.Store(0)
 			fast := rawGraphQL(t, h.api, token, op.query, op.vars)
+			byExecutor := resolved.Swap(0) > 0
 			h.api.exec = nil
 			slow := rawGraphQL(t, h.api, token, op.query, op.vars)
 			h.api.exec = exec
 			if !bytes.Equal(fast, slow) {
 				t.Errorf("list writer and executor differ\nwriter:   %s\nexecutor: %s", fast, slow)
+			}
+			// Where there are policies to write, the list writer writes
+			// them, but for a root field with a directive.
+			if wantExecutor := op.name == "root skip"; resolved.Load() > 0 && byExecutor != wantExecutor {
+				t.Errorf("policies written by the executor with the list writer on: %v, want %v", byExecutor, wantExecutor)
 			}
 			if len(slow) < 20 {
 				t.Errorf("suspiciously short answer: %s", slow)
