@@ -54,21 +54,8 @@ func (k *nlKernel) Addrs() ([]netip.Prefix, error) {
 	if err != nil {
 		return nil, err
 	}
-	var addrs []netlink.Addr
-	err = retryDump(func() (err error) {
-		addrs, err = k.h.AddrList(l, netlink.FAMILY_ALL)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]netip.Prefix, 0, len(addrs))
-	for _, a := range addrs {
-		if p, ok := toPrefix(a.IPNet); ok {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	return dumpPrefixes(func() ([]netlink.Addr, error) { return k.h.AddrList(l, netlink.FAMILY_ALL) },
+		func(a netlink.Addr) *net.IPNet { return a.IPNet })
 }
 
 func (k *nlKernel) AddAddr(p netip.Prefix) error { return k.addr(p, k.h.AddrAdd) }
@@ -79,7 +66,7 @@ func (k *nlKernel) addr(p netip.Prefix, op func(netlink.Link, *netlink.Addr) err
 	if err != nil {
 		return err
 	}
-	a := &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}}
+	a := &netlink.Addr{IPNet: toIPNet(p)}
 	if p.Addr().Is6() {
 		// A TUN has no neighbours to detect duplicates with, and a
 		// tentative address could not be used for a while.
@@ -94,22 +81,10 @@ func (k *nlKernel) Routes() ([]netip.Prefix, error) {
 		return nil, err
 	}
 	filter := &netlink.Route{LinkIndex: l.Attrs().Index, Protocol: Protocol, Table: unix.RT_TABLE_MAIN}
-	var routes []netlink.Route
-	err = retryDump(func() (err error) {
-		routes, err = k.h.RouteListFiltered(netlink.FAMILY_ALL, filter,
+	return dumpPrefixes(func() ([]netlink.Route, error) {
+		return k.h.RouteListFiltered(netlink.FAMILY_ALL, filter,
 			netlink.RT_FILTER_OIF|netlink.RT_FILTER_PROTOCOL|netlink.RT_FILTER_TABLE)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]netip.Prefix, 0, len(routes))
-	for _, r := range routes {
-		if p, ok := toPrefix(r.Dst); ok {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	}, func(r netlink.Route) *net.IPNet { return r.Dst })
 }
 
 func (k *nlKernel) AddRoute(dst netip.Prefix) error { return k.route(dst, k.h.RouteAdd) }
@@ -122,26 +97,39 @@ func (k *nlKernel) route(dst netip.Prefix, op func(*netlink.Route) error) error 
 	if err != nil {
 		return err
 	}
-	r := &netlink.Route{
-		LinkIndex: l.Attrs().Index, Protocol: Protocol, Table: unix.RT_TABLE_MAIN,
-		Dst: &net.IPNet{IP: dst.Addr().AsSlice(), Mask: net.CIDRMask(dst.Bits(), dst.Addr().BitLen())},
-	}
+	r := &netlink.Route{LinkIndex: l.Attrs().Index, Protocol: Protocol, Table: unix.RT_TABLE_MAIN, Dst: toIPNet(dst)}
 	if dst.Addr().Is4() {
 		r.Scope = netlink.SCOPE_LINK // no gateway: the peer is on the device, as `ip route add … dev` says
 	}
 	return op(r)
 }
 
-// retryDump runs a netlink dump again when a concurrent change
-// interrupted it, which makes its result incomplete.
-func retryDump(dump func() error) error {
+// dumpPrefixes runs a netlink dump, again when a concurrent change
+// interrupted it (which makes its result incomplete), and returns the
+// network that network picks out of each entry.
+func dumpPrefixes[T any](dump func() ([]T, error), network func(T) *net.IPNet) ([]netip.Prefix, error) {
+	var entries []T
 	var err error
 	for range 5 {
-		if err = dump(); !errors.Is(err, netlink.ErrDumpInterrupted) {
-			return err
+		if entries, err = dump(); !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
 		}
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	out := make([]netip.Prefix, 0, len(entries))
+	for _, e := range entries {
+		if p, ok := toPrefix(network(e)); ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// toIPNet converts p for netlink.
+func toIPNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
 // toPrefix converts a netlink network, whose IPv4 address may come in
