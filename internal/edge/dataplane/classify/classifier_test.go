@@ -110,10 +110,10 @@ func TestFlowTableEvictsLeastRecentlyUsed(t *testing.T) {
 	insert := func(i int, now uint32) {
 		t.Helper()
 		ki := k(i)
-		if _, _, ok := ft.find(&ki, now); ok {
+		_, ref, ok := ft.find(&ki, now)
+		if ok {
 			t.Fatalf("flow %d found before it is inserted", i)
 		}
-		_, ref, _ := ft.find(&ki, now)
 		ft.claim(ref, &ki, now).path = int16(i)
 	}
 	present := func(now uint32, want ...int) {

@@ -225,14 +225,6 @@ func FuzzLookup(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		k := sdwan.NewFlowKey(a, b, sp, dp, proto)
-		pol, peer := r.Lookup(&k)
-		var id int64
-		if pol != NoPolicy {
-			id = r.Policies()[pol].ID
-		}
-		if wid, wpeer := reference(ps, peers, k); id != wid || peer != wpeer {
-			t.Fatalf("Lookup(%v) = %d, %d; want %d, %d", k, id, peer, wid, wpeer)
-		}
+		checkLookup(t, r, ps, peers, sdwan.NewFlowKey(a, b, sp, dp, proto))
 	})
 }
