@@ -3,7 +3,6 @@ package classify
 import (
 	"slices"
 	"strings"
-	"unsafe"
 
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
 )
@@ -44,7 +43,7 @@ func (b *builder) crossed(protos, dsts, srcs [][]uint64) []uint32 {
 	seen := map[string]uint32{}
 	idx := make([]uint32, 0, n)
 	s := b.newSet()
-	key := unsafe.String((*byte)(unsafe.Pointer(&s[0])), len(s)*8) // s's bytes, as they change
+	key := setKey(s) // s's bytes, as they change
 	for _, p := range protos {
 		for _, ds := range dsts {
 			for _, ss := range srcs {
@@ -87,12 +86,12 @@ func (b *builder) protoClasses(class *[256]uint8) [][]uint64 {
 				setBit(s, i)
 			}
 		}
-		key := string(unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*8))
+		key := setKey(s)
 		c, ok := seen[key]
 		if !ok {
 			// At most 256 classes, numbered 0 to 255.
 			c = uint8(len(sets))
-			seen[key] = c
+			seen[strings.Clone(key)] = c
 			sets = append(sets, s)
 		}
 		class[proto] = c

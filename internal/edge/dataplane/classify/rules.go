@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"slices"
+	"strings"
 	"unsafe"
 
 	"github.com/patronus-sdwan/patronus/internal/sdwan"
@@ -293,15 +294,19 @@ func (b *builder) newSet() []uint64 { return make([]uint64, b.r.words) }
 
 func setBit(s []uint64, i int) { s[i/64] |= 1 << (i % 64) }
 
+// setKey returns bitmap s's bytes as a string that shares s's memory, and
+// so changes with it: a map key to look up with, cloned to be stored.
+func setKey(s []uint64) string { return unsafe.String((*byte)(unsafe.Pointer(&s[0])), len(s)*8) }
+
 // intern returns the offset of bitmap s in b.sets, adding it if new.
 func (b *builder) intern(s []uint64) uint32 {
-	key := unsafe.String((*byte)(unsafe.Pointer(&s[0])), len(s)*8)
+	key := setKey(s)
 	if off, ok := b.index[key]; ok {
 		return off
 	}
 	off := uint32(len(b.sets))
 	b.sets = append(b.sets, s...)
-	b.index[string([]byte(key))] = off
+	b.index[strings.Clone(key)] = off
 	return off
 }
 
