@@ -81,7 +81,7 @@ func newNSSite(name string, n int, log *slog.Logger) (_ *nsSite, err error) {
 	}); err != nil {
 		return nil, fmt.Errorf("lab: TUN in namespace %s: %w", name, err)
 	}
-	s.dev = fixedMTU{Device: dev, mtu: siteMTU}
+	s.dev = nsexec.FixedMTU(dev, siteMTU)
 	s.rt = route.New(route.Netlink(s.nl, siteTUN), route.Options{Logger: log.With("netns", name, "tun", siteTUN), MTU: siteMTU})
 	return s, nil
 }
@@ -191,12 +191,3 @@ func (s *nsSite) DialTCP(ctx context.Context, dst netip.AddrPort) (c net.Conn, e
 	})
 	return c, err
 }
-
-// fixedMTU answers MTU without the kernel TUN's ioctl, which names the
-// device in the calling thread's namespace, not the device's.
-type fixedMTU struct {
-	tun.Device
-	mtu int
-}
-
-func (d fixedMTU) MTU() (int, error) { return d.mtu, nil }

@@ -12,17 +12,8 @@ import (
 	"golang.zx2c4.com/wireguard/tun"
 
 	"github.com/patronus-sdwan/patronus/internal/edge/dataplane"
+	"github.com/patronus-sdwan/patronus/internal/nsexec"
 )
-
-// fixedMTU answers MTU without an ioctl: the kernel TUN asks by interface
-// name in the calling thread's namespace, and the test's device lives in
-// another one.
-type fixedMTU struct {
-	tun.Device
-	mtu int
-}
-
-func (d fixedMTU) MTU() (int, error) { return d.mtu, nil }
 
 // trafficSite is one site of TestRootRoutesTraffic: an engine on a kernel
 // TUN in its namespace, one WAN link, and a Manager for the TUN.
@@ -49,7 +40,7 @@ func newTrafficSite(t *testing.T, ns, dev, prefix, wan string) *trafficSite {
 		return err
 	})
 	var err error
-	if s.eng, err = dataplane.New(fixedMTU{d, 1420}, dataplane.Options{Logger: slog.New(slog.DiscardHandler)}); err != nil {
+	if s.eng, err = dataplane.New(nsexec.FixedMTU(d, 1420), dataplane.Options{Logger: slog.New(slog.DiscardHandler)}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.eng.Close() })
