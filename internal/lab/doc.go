@@ -9,9 +9,10 @@
 //
 // Everything runs rootless in one process. (As root, Config.NetNS makes
 // each site's LAN a network namespace with a kernel TUN instead of a
-// netstack, so the kernel's own sockets and programs run on a site.) The edges talk to the
-// controller over HTTP on loopback, exactly as a remote edge would; only
-// their WAN sockets are the emulated links' in-process sockets, so that
-// impairments apply to them. The lab's control (link impairments, a path
-// listing) is served under /api/v1/lab/ on the controller's listener.
+// netstack, so the kernel's own sockets and programs run on a site.) The
+// edges talk to the controller over HTTP on loopback, exactly as a remote
+// edge would; only their WAN sockets are the emulated links' in-process
+// sockets, so that impairments apply to them. The lab's control (link
+// impairments, a path listing) is served under /api/v1/lab/ on the
+// controller's listener.
 package lab
