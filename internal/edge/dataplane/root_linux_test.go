@@ -160,7 +160,7 @@ func inProcessWireGuard(t *testing.T, ns, name string, priv Key, port int, peer 
 		if err != nil {
 			return err
 		}
-		d := device.NewDevice(fixedMTU{dev, 1420}, nsBind{conn.NewStdNetBind(), ns}, device.NewLogger(device.LogLevelSilent, ""))
+		d := device.NewDevice(nsexec.FixedMTU(dev, 1420), nsBind{conn.NewStdNetBind(), ns}, device.NewLogger(device.LogLevelSilent, ""))
 		t.Cleanup(d.Close)
 		uapi := fmt.Sprintf("private_key=%s\nlisten_port=%d\npublic_key=%s\nendpoint=%s\nallowed_ip=%s\n",
 			priv.hex(), port, peer.hex(), endpoint, allowed)
@@ -224,7 +224,7 @@ func newRootSite(t *testing.T, ns, ifname string, prefix netip.Prefix, host neti
 		return err
 	})
 	var err error
-	if s.eng, err = New(fixedMTU{dev, 1420}, Options{Logger: discard()}); err != nil {
+	if s.eng, err = New(nsexec.FixedMTU(dev, 1420), Options{Logger: discard()}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.eng.Close() })
@@ -232,16 +232,6 @@ func newRootSite(t *testing.T, ns, ifname string, prefix netip.Prefix, host neti
 	run(t, "ip", "netns", "exec", ns, "ip", "link", "set", ifname, "up")
 	return s
 }
-
-// fixedMTU answers MTU without an ioctl: the kernel TUN asks by interface
-// name in the calling thread's namespace, and the test's device lives in
-// another one.
-type fixedMTU struct {
-	tun.Device
-	mtu int
-}
-
-func (d fixedMTU) MTU() (int, error) { return d.mtu, nil }
 
 func (s *rootSite) configure(t *testing.T, ns, ifname string, prefix netip.Prefix, peerID string, peer Key, peerPrefix netip.Prefix, remote netip.AddrPort) {
 	t.Helper()
