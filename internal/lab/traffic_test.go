@@ -262,8 +262,9 @@ func TestAccounting(t *testing.T) {
 	t.Logf("TCP: sent %d payload bytes (%v); the API counts %d packets, %d bytes: %.2f%% headers and control", payload, tr, c[0], c[1], overhead)
 	// At least an IPv4 and a TCP header (40 bytes) per full segment; at
 	// most 30% more: retransmitted segments are real packets and count
-	// too, and a burst into the tunnels' queues makes TCP retransmit — 4-11%
-	// on an idle machine, 16% seen with other tests running beside it.
+	// too, and a burst into the tunnels' queues makes TCP retransmit. This
+	// test logs the figure ("headers and control"; `make test-lab`): 4-11%
+	// on an idle machine, 14.8-16% with other tests running beside it.
 	// Counting a packet twice anywhere would add 100%. (The race
 	// detector's pauses make TCP retransmit more, so only the lower bound
 	// holds there.)
