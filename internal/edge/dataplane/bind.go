@@ -78,7 +78,7 @@ func (b *pathBind) receiveFunc(closed chan struct{}) conn.ReceiveFunc {
 						return 0, net.ErrClosed
 					case <-b.l.reads.take():
 						var ok bool
-						if cur, ok = takeTurn(b.l.reads, b.rx, func() (datagram, bool) { return b.l.readOnce(b) }); !ok {
+						if cur, ok = takeTurn(b.l.reads, b.rx, closed, func() (datagram, readResult) { return b.l.readOnce(b) }); !ok {
 							continue
 						}
 					}

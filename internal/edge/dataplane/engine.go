@@ -136,10 +136,9 @@ func New(site tun.Device, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.snap.Store(&snapshot{table: &classify.Table{Rules: empty, EligibleWords: 1}})
-	e.reads.startStandIn(func() {
-		if b := e.readSite(nil); b != nil {
-			e.pool.put(b)
-		}
+	e.reads.startStandIn(func() readResult {
+		_, r := e.readSite(nil) // nothing is the stand-in's own
+		return r
 	})
 	return e, nil
 }
@@ -343,32 +342,32 @@ func containsAddr(ps []netip.Prefix, a netip.Addr) bool {
 // stream's packets so reach their tunnel without changing goroutine, as in
 // plain wireguard-go; handing every batch from one engine goroutine to the
 // path's cost a tenth of the throughput. One read token serialises the
-// readers, so every path gets its packets in the order they were read.
+// readers, so every path gets its packets in the order they were read
+// (see readToken).
 // A stand-in reader reads while there are no path devices, so that packets
 // are still read, counted and dropped.
 
 // readSite reads one batch from the site device, classifies it, queues
-// the packets for paths other than own and returns own's (nil if none).
-// The caller holds the read token; readSite gives it back, unless the
-// site device is closed, when there is nothing more to read.
-func (e *Engine) readSite(own *pathTun) *batch {
+// the packets for paths other than own and returns own's, if any. The
+// caller holds the read token.
+func (e *Engine) readSite(own *pathTun) (*batch, readResult) {
 	b := e.pool.get()
 	n, err := e.site.Read(b.bufs[:e.siteBatch], b.sizes, batchOffset)
 	if err != nil {
 		e.pool.put(b)
 		if errors.Is(err, os.ErrClosed) || e.closing.Load() {
-			return nil
+			return nil, readClosed
 		}
 		if !errors.Is(err, tun.ErrTooManySegments) { // else the device dropped a GSO packet it could not split
 			e.log.Warn("dataplane: site read", "err", err)
 			time.Sleep(10 * time.Millisecond)
 		}
-		e.reads.give()
-		return nil
+		return nil, readOthers
 	}
-	mine := e.route(b, n, own)
-	e.reads.give()
-	return mine
+	if mine := e.route(b, n, own); mine != nil {
+		return mine, readMine
+	}
+	return nil, readOthers
 }
 
 // route classifies the n packets of b and queues them for their paths,

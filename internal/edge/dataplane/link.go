@@ -92,7 +92,10 @@ func newLink(name string, c PacketConn, log *slog.Logger) *link {
 // not dropped as coming from an unknown endpoint (WireGuard would only
 // retry five seconds later). The engine's mu serialises start and close.
 func (l *link) start() {
-	l.reads.startStandIn(func() { l.readOnce(nil) })
+	l.reads.startStandIn(func() readResult {
+		_, r := l.readOnce(nil) // nothing is the stand-in's own
+		return r
+	})
 }
 
 // localPort returns the link's UDP port.
@@ -130,10 +133,9 @@ func (l *link) setBind(remote netip.AddrPort, b *pathBind) {
 // while no bind is open, for the probes.
 
 // readOnce reads one datagram, or one GRO run of them, and routes it: a
-// datagram from own's endpoint is returned to the caller (ok), the others
-// go to their path's bind or the probe side. The caller holds the read
-// token; readOnce gives it back unless the socket is closed.
-func (l *link) readOnce(own *pathBind) (mine datagram, ok bool) {
+// datagram from own's endpoint is returned to the caller, the others go to
+// their path's bind or the probe side. The caller holds the read token.
+func (l *link) readOnce(own *pathBind) (datagram, readResult) {
 	bp := datagramPool.Get().(*[]byte)
 	var n, seg int
 	var src netip.AddrPort
@@ -146,15 +148,14 @@ func (l *link) readOnce(own *pathBind) (mine datagram, ok bool) {
 	if err != nil {
 		datagramPool.Put(bp)
 		if errors.Is(err, net.ErrClosed) {
-			return datagram{}, false // nothing more to read: keep the token
+			return datagram{}, readClosed
 		}
 		var ne net.Error
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			l.log.Warn("dataplane: link read", "link", l.name, "err", err)
 			time.Sleep(10 * time.Millisecond) // a persistent error must not spin
 		}
-		l.reads.give()
-		return datagram{}, false
+		return datagram{}, readOthers
 	}
 	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
 	d := datagram{buf: bp, n: n, seg: seg, src: src}
@@ -163,10 +164,9 @@ func (l *link) readOnce(own *pathBind) (mine datagram, ok bool) {
 		// take the run apart.
 		l.split(d)
 	} else if l.route(d, own) {
-		mine, ok = d, true
+		return d, readMine
 	}
-	l.reads.give()
-	return mine, ok
+	return datagram{}, readOthers
 }
 
 func isProbe(b []byte) bool { return len(b) >= 2 && b[0] == probeMagic[0] && b[1] == probeMagic[1] }

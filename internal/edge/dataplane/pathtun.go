@@ -43,7 +43,7 @@ type pathIO struct {
 	// reads is the site device's read token, and readSite the read
 	// (Engine.readSite).
 	reads    *readToken
-	readSite func(own *pathTun) *batch
+	readSite func(own *pathTun) (*batch, readResult)
 }
 
 // pathCounters count what crossed one path's tunnel, inner packets before
@@ -91,10 +91,7 @@ func (t *pathTun) Read(bufs [][]byte, sizes []int, offset int) (int, error) {
 		case <-t.done:
 			return 0, os.ErrClosed
 		case <-t.io.reads.take():
-			t.cur, _ = takeTurn(t.io.reads, t.in, func() (*batch, bool) {
-				b := t.io.readSite(t)
-				return b, b != nil
-			})
+			t.cur, _ = takeTurn(t.io.reads, t.in, t.done, func() (*batch, readResult) { return t.io.readSite(t) })
 		}
 	}
 	b := t.cur

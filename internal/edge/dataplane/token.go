@@ -5,9 +5,13 @@ import "sync/atomic"
 // readToken lets the goroutines that share a device take turns reading
 // it: the site device, read by the path devices' TUN readers, and a
 // link's socket, read by the path binds' receive functions. Whoever holds
-// the token reads once, hands on what is not its own, and gives the token
-// back, so everything read is handed on in the order it was read. While
-// no reader has joined, a stand-in goroutine reads in their place.
+// the token reads, hands on what is not its own, and keeps reading until
+// it reads something of its own; then it gives the token back and goes on
+// with its own. So everything read is handed on in the order it was read,
+// and the token changes hands only when its holder has work of its own
+// (handing it on after every read woke another goroutine for every
+// datagram a probe brought). While no reader has joined, a stand-in
+// goroutine reads in their place.
 type readToken struct {
 	c       chan struct{} // holds the token while no one does
 	readers atomic.Int32  // joined readers
@@ -40,26 +44,51 @@ func (t *readToken) leave() {
 	}
 }
 
+// readResult is what one read of a shared device brought its reader.
+type readResult int
+
+const (
+	readOthers readResult = iota // others' packets only, or a passing error
+	readMine                     // packets of the reader's own
+	readClosed                   // the device is closed: nothing more to read
+)
+
 // takeTurn is a reader's turn once it holds the token: what was queued
 // for it comes first, with the token given back at once, because it was
 // read before anything the reader could read now (nothing is queued while
-// the token is held); else the reader reads, and read gives the token
-// back. ok is false when there is nothing for the reader.
-func takeTurn[T any](t *readToken, queued <-chan T, read func() (T, bool)) (v T, ok bool) {
+// the token is held); else the reader reads until read brings something of
+// its own (ok), or done is closed, and gives the token back. After
+// readClosed the token is kept: there is nothing more to read.
+func takeTurn[T any](t *readToken, queued <-chan T, done <-chan struct{}, read func() (T, readResult)) (v T, ok bool) {
 	select {
 	case v = <-queued:
 		t.give()
 		return v, true
 	default:
-		return read()
+	}
+	for {
+		v, r := read()
+		switch r {
+		case readMine:
+			t.give()
+			return v, true
+		case readClosed:
+			return v, false
+		}
+		select {
+		case <-done:
+			t.give()
+			return v, false
+		default:
+		}
 	}
 }
 
-// startStandIn starts the stand-in, once: a goroutine that calls read,
-// holding the token, whenever no reader has joined, until close. read
-// gives the token back, or keeps it when the device is closed and there
-// is nothing more to read. Its callers serialise startStandIn and close.
-func (t *readToken) startStandIn(read func()) {
+// startStandIn starts the stand-in, once: a goroutine that takes the
+// token whenever no reader has joined and reads, as takeTurn does, until
+// a reader joins or the device is closed, until close. Its callers
+// serialise startStandIn and close.
+func (t *readToken) startStandIn(read func() readResult) {
 	if t.end != nil {
 		return
 	}
@@ -70,7 +99,7 @@ func (t *readToken) startStandIn(read func()) {
 	}()
 }
 
-func (t *readToken) standIn(read func()) {
+func (t *readToken) standIn(read func() readResult) {
 	for {
 		if t.readers.Load() > 0 {
 			select {
@@ -85,11 +114,13 @@ func (t *readToken) standIn(read func()) {
 		case <-t.stop:
 			return
 		}
-		if t.readers.Load() > 0 {
-			t.give()
-			continue
+		for t.readers.Load() == 0 {
+			if read() == readClosed {
+				<-t.stop // the token stays taken
+				return
+			}
 		}
-		read()
+		t.give()
 	}
 }
 
